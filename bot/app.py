@@ -1,0 +1,78 @@
+"""Wiring only: the Bolt app, its listeners, and the HTTP routes around it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.config import Settings
+from bot.services import Services
+from bot.slack import async_web_client
+from handlers import glossary, lead
+from storage.db import Database, ping
+
+FEATURES = (lead, glossary)
+
+
+def create_app(*, settings: Settings, db: Database) -> AsyncApp:
+    """The Bolt app with every feature's listeners registered."""
+    # The token reaches each request's client through `authorize`.
+    client = async_web_client(token=None, base_url=settings.slack_api_url)
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        # Single-workspace install: the token is known, so skip Bolt's auth.test round trip.
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, bot_token=settings.slack_bot_token
+        )
+
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        authorize=authorize,
+        # Listeners ack only after their work is committed, so the answer is the truth.
+        process_before_response=True,
+        logger=logging.getLogger("tandem"),
+    )
+    services = Services(settings=settings, db=db)
+    for feature in FEATURES:
+        feature.register(app, services)
+    return app
+
+
+def create_web(*, app: AsyncApp, db: Database) -> Starlette:
+    """The ASGI application: Slack's endpoint and a health check."""
+    handler = AsyncSlackRequestHandler(app)
+
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def healthz(_request: Request) -> Response:
+        healthy = await asyncio.to_thread(ping, db.engine)
+        return JSONResponse({"ok": healthy}, status_code=200 if healthy else 503)
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=_closing(db),
+    )
+
+
+def _closing(db: Database) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        db.close()
+
+    return lifespan

@@ -1,0 +1,72 @@
+"""Settings read from the environment and `.env`, failing fast with one clear line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the processes need to know about their surroundings."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    slack_bot_token: str = Field(min_length=1)
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    database_url: str = Field(default="sqlite:///tandem.db", min_length=1)
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+    tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    @field_validator("slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("tandem_leads", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"tandem: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def load_settings(*, web: bool = False) -> Settings:
+    """Read the settings, or stop the process with one line naming the bad variable.
+
+    The web process also needs the signing secret unless it runs over Socket Mode.
+    """
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        if first["type"] == "missing":
+            _fail(f"{name} is not set (put it in the environment or in .env)")
+        _fail(f"{name} is invalid: {first['msg']}")
+    if web and settings.slack_app_token is None and settings.slack_signing_secret is None:
+        _fail("SLACK_SIGNING_SECRET is not set (put it in the environment or in .env)")
+    return settings

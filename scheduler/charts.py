@@ -1,0 +1,90 @@
+"""Charts for agendas, drawn as PNG images.
+
+Figures are built with :class:`matplotlib.figure.Figure` and never through
+pyplot, so no GUI backend is touched and drawing is safe from any thread.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+WIDTH, HEIGHT, DPI = 8, 4.5, 100  # 800 x 450 pixels
+CURRENT_COLOUR = "#1f6feb"
+PREVIOUS_COLOUR = "#b8c4d6"
+
+
+def comparison_chart(
+    *,
+    title: str,
+    labels: Sequence[str],
+    current: Sequence[float],
+    previous: Sequence[float],
+    current_label: str = "This quarter",
+    previous_label: str = "Last quarter",
+) -> bytes:
+    """A grouped bar chart setting each label's current value beside its previous one."""
+    if not len(labels) == len(current) == len(previous):
+        raise ValueError(
+            f"{len(labels)} labels, {len(current)} current and {len(previous)} previous values"
+        )
+    figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=15, loc="left", fontweight="bold")
+    if not labels:
+        axes.set_axis_off()
+        axes.text(0.5, 0.5, "No data", ha="center", va="center", fontsize=18, color="grey")
+        return _png(figure)
+
+    positions = range(len(labels))
+    width = 0.4
+    crowded = len(labels) > 6
+    previous_bars = axes.bar(
+        [p - width / 2 for p in positions],
+        previous,
+        width,
+        label=previous_label,
+        color=PREVIOUS_COLOUR,
+    )
+    current_bars = axes.bar(
+        [p + width / 2 for p in positions],
+        current,
+        width,
+        label=current_label,
+        color=CURRENT_COLOUR,
+    )
+    if len(labels) <= 8:
+        for bars in (previous_bars, current_bars):
+            axes.bar_label(bars, fmt=_number, padding=2, fontsize=9 if crowded else 10)
+    if crowded:
+        names = [label if len(label) <= 24 else f"{label[:23]}…" for label in labels]
+        axes.set_xticks(list(positions), names, fontsize=9, rotation=30, ha="right")
+    else:
+        names = [textwrap.fill(label, 18, max_lines=2, placeholder="…") for label in labels]
+        axes.set_xticks(list(positions), names, fontsize=11)
+    axes.tick_params(axis="y", labelsize=10)
+    axes.yaxis.set_major_formatter(lambda value, _position: _number(value))
+    axes.margins(y=0.15)
+    # With one or two labels, keep bars from stretching across the whole chart.
+    pad = max(0.0, (3 - len(labels)) / 2)
+    axes.set_xlim(-0.6 - pad, len(labels) - 0.4 + pad)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="y", alpha=0.3)
+    axes.set_axisbelow(True)
+    # Above the plot, level with the title, so it never covers a bar.
+    axes.legend(fontsize=10, frameon=False, loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
+    return _png(figure)
+
+
+def _number(value: float) -> str:
+    """Thousands separated, at most two decimals: 48,000 / 3.4 / 0.33."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,131 @@
+"""The engine, sessions and schema migration for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant will do; it names the lock every starting process queues on.
+_MIGRATION_LOCK = 7_212_031
+
+
+def normalize_url(url: str) -> str:
+    """Point bare `postgresql://` URLs at psycopg 3, the driver Tandem installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine tuned for the database behind `url`."""
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"connect_timeout": 5},
+        **kwargs,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers work beside the one writer; NORMAL sync is durable under WAL.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: committed if the block succeeds, rolled back if not."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def ping(engine: Engine) -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+def alembic_config() -> Config:
+    """Alembic configured from inside the installed package, wherever we run from."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date; concurrent starters on PostgreSQL take turns."""
+    with engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+            connection.commit()
+        try:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+        finally:
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+                connection.commit()
+
+
+class Database:
+    """The engine plus the group-commit writer; what request handlers talk to."""
+
+    def __init__(self, engine: Engine) -> None:
+        from storage.writer import Writer
+
+        self.engine = engine
+        self.writer = Writer(engine)
+
+    async def write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run `work(session=…, **kwargs)` in a transaction; return after it committed."""
+        return await self.writer.run(lambda session: work(session=session, **kwargs))
+
+    async def read(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run `work(session=…, **kwargs)` on a worker thread, off the event loop."""
+
+        def run() -> T:
+            with Session(self.engine) as session:
+                return work(session=session, **kwargs)
+
+        return await asyncio.to_thread(run)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.engine.dispose()

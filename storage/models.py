@@ -1,0 +1,189 @@
+"""Every table Tandem keeps. Each row belongs to one Slack workspace (`team_id`).
+
+Datetimes are aware and in UTC; SQLModel's UTCDateTime keeps them so on SQLite too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class LeadRating(SQLModel, table=True):
+    """A rep's verdict on a lead marketing handed over; one per rep per lead."""
+
+    __tablename__ = "lead_rating"
+    __table_args__ = (
+        UniqueConstraint("team_id", "lead_key", "user_id"),
+        Index("ix_lead_rating_team_rated", "team_id", "rated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    lead_ref: str = Field(max_length=200)
+    lead_key: str = Field(max_length=200)
+    user_id: str = Field(max_length=32)
+    score: int
+    campaign: str | None = Field(default=None, max_length=200)
+    segment: str | None = Field(default=None, max_length=200)
+    budget: bool | None = None
+    authority: bool | None = None
+    need: bool | None = None
+    timing: bool | None = None
+    reason: str = Field(default="", max_length=4000)
+    rated_at: datetime = Field(default_factory=utcnow)
+
+
+class GlossaryTerm(SQLModel, table=True):
+    """One shared definition of a word both teams use."""
+
+    __tablename__ = "glossary_term"
+    __table_args__ = (
+        UniqueConstraint("team_id", "term_key"),
+        Index("ix_glossary_term_team_updated", "team_id", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    term: str = Field(max_length=100)
+    term_key: str = Field(max_length=100)
+    definition: str = Field(max_length=3000)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IntelPost(SQLModel, table=True):
+    """A piece of field intelligence: a competitor move, customer word, market signal."""
+
+    __tablename__ = "intel_post"
+    __table_args__ = (Index("ix_intel_post_team_created", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    subject: str | None = Field(default=None, max_length=200)
+    subject_key: str | None = Field(default=None, max_length=200)
+    text: str = Field(max_length=4000)
+    author_id: str = Field(max_length=32)
+    posted_by: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    permalink: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WinLoss(SQLModel, table=True):
+    """The outcome of a deal and why; the latest report of a deal stands."""
+
+    __tablename__ = "win_loss"
+    __table_args__ = (
+        UniqueConstraint("team_id", "deal_key"),
+        Index("ix_win_loss_team_reported", "team_id", "reported_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    outcome: str = Field(max_length=8)
+    deal_ref: str = Field(max_length=200)
+    deal_key: str = Field(max_length=200)
+    competitor: str | None = Field(default=None, max_length=200)
+    competitor_key: str | None = Field(default=None, max_length=200)
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    campaign: str | None = Field(default=None, max_length=200)
+    reason: str = Field(max_length=4000)
+    user_id: str = Field(max_length=32)
+    reported_at: datetime = Field(default_factory=utcnow)
+
+
+class Collateral(SQLModel, table=True):
+    """A piece of marketing collateral announced in a channel."""
+
+    __tablename__ = "collateral"
+    __table_args__ = (Index("ix_collateral_team_created", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    url: str = Field(max_length=2000)
+    title: str = Field(max_length=300)
+    tags: str = Field(default="", max_length=1000)
+    author_id: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CollateralVote(SQLModel, table=True):
+    """One person's verdict on one collateral item; voting again changes it."""
+
+    __tablename__ = "collateral_vote"
+    __table_args__ = (
+        UniqueConstraint("collateral_id", "user_id"),
+        Index("ix_collateral_vote_team_voted", "team_id", "voted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    collateral_id: int = Field(foreign_key="collateral.id", index=True)
+    user_id: str = Field(max_length=32)
+    vote: str = Field(max_length=16)
+    voted_at: datetime = Field(default_factory=utcnow)
+
+
+class Cadence(SQLModel, table=True):
+    """When and where a workspace holds its monthly or quarterly meeting."""
+
+    __tablename__ = "cadence"
+    __table_args__ = (UniqueConstraint("team_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    channel_id: str = Field(max_length=32)
+    day_rule: str = Field(max_length=32)
+    at_time: str = Field(max_length=5)
+    zone: str = Field(max_length=64)
+    agenda_lead_minutes: int = 1440
+    months: str = Field(max_length=40)
+    active: bool = True
+    set_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """One reminder of one meeting occurrence, claimed before it is posted."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("cadence_id", "occurrence", "kind"),
+        Index("ix_delivery_status_lease", "status", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    cadence_id: int = Field(foreign_key="cadence.id")
+    occurrence: datetime
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    lease_until: datetime | None = None
+    message_ts: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Receipt(SQLModel, table=True):
+    """A request already acted on, so a redelivered event or a double click stores once."""
+
+    __tablename__ = "receipt"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    key: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,136 @@
+"""Shared fixtures: the fake Slack server, signed requests, and a database on each backend.
+
+Every test that takes `database_url` (directly or through `db`, `web`, …) runs once on
+SQLite and once on PostgreSQL. PostgreSQL is found at TANDEM_TEST_POSTGRES_URL
+(default postgresql://postgres@127.0.0.1:5432/test); where it does not answer its runs
+are skipped, unless TANDEM_REQUIRE_POSTGRES=1 (as in .ci/run) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import SQLModel
+
+from bot.app import create_app, create_web
+from bot.config import Settings
+from storage.db import Database, make_engine, migrate, normalize_url
+from tests.fake_slack import FakeSlack
+from tests.slack_client import SECRET, SignedSlack
+
+POSTGRES_URL = os.environ.get(
+    "TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+ENABLE_POSTGRES = (
+    "PostgreSQL is not answering at {url}; its runs are skipped. Start it, or point "
+    "TANDEM_TEST_POSTGRES_URL at one, to run them."
+)
+
+
+def _postgres_admin() -> Engine | None:
+    engine = create_engine(
+        normalize_url(POSTGRES_URL),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        engine.dispose()
+        return None
+    return engine
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty database of each kind, made for this test session."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "tandem.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+        return
+    admin = _postgres_admin()
+    if admin is None:
+        if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1":
+            pytest.fail(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+        pytest.skip(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+    name = f"tandem_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test database's engine; every table is emptied after the test."""
+    engine = make_engine(database_url)
+    yield engine
+    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Database]:
+    database = Database(engine)
+    yield database
+    database.writer.close()
+
+
+@pytest.fixture(scope="session")
+def fake_slack() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack_api(fake_slack: FakeSlack) -> Iterator[FakeSlack]:
+    """The fake Slack Web API, with nothing recorded yet."""
+    fake_slack.reset()
+    yield fake_slack
+    fake_slack.reset()
+
+
+@pytest.fixture
+def settings(database_url: str, slack_api: FakeSlack) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack_api.url,
+        database_url=database_url,
+        tandem_leads=frozenset({"ULEAD"}),
+    )
+
+
+@pytest.fixture
+async def slack(settings: Settings, db: Database) -> AsyncIterator[SignedSlack]:
+    """Signed requests into the real app, wired to the fake Slack and the test database."""
+    web = create_web(app=create_app(settings=settings, db=db), db=db)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
+        yield SignedSlack(http)

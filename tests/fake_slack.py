@@ -1,0 +1,194 @@
+"""A fake Slack Web API: a real HTTP server on 127.0.0.1 that records what the app sent.
+
+It answers the methods Tandem calls with Slack-shaped payloads, and can be told to
+answer a method with 429 (and a Retry-After) or a 5xx for the next few calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class Failure:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """Start with `FakeSlack().start()`; point SLACK_API_URL at `.url`."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.uploads: dict[str, bytes] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self._failures: dict[str, deque[Failure]] = {}
+        self._rejected: list[str] = []
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_port}/api/"
+
+    def start(self) -> FakeSlack:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.uploads.clear()
+            self.users.clear()
+            self._failures.clear()
+            self._rejected.clear()
+
+    def fail(
+        self, method: str, status: int, *, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """Answer the next `times` calls of `method` with `status`."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        with self._lock:
+            queue = self._failures.setdefault(method, deque())
+            queue.extend(Failure(status, headers) for _ in range(times))
+
+    def sent(self, method: str) -> list[dict[str, Any]]:
+        """The parameters of every successful call of `method`, in order."""
+        with self._lock:
+            return [call.params for call in self.calls if call.method == method]
+
+    def attempts(self, method: str) -> int:
+        """How often `method` was called, answered or failed."""
+        with self._lock:
+            answered = sum(1 for call in self.calls if call.method == method)
+            return answered + self._rejected.count(method)
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        admin: bool = False,
+        owner: bool = False,
+        tz: str = "America/New_York",
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": user_id.lower(),
+            "is_admin": admin,
+            "is_owner": owner,
+            "tz": tz,
+            "real_name": f"User {user_id}",
+            "profile": {"display_name": user_id},
+        }
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ts = f"1700000000.{next(self._ts):06d}"
+        if method in ("chat.postMessage", "chat.update"):
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": params.get("ts") or ts,
+                "message": {"text": params.get("text"), "ts": ts},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "chat.getPermalink":
+            channel, message = params.get("channel"), str(params.get("message_ts", ""))
+            link = f"https://example.slack.com/archives/{channel}/p{message.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {"id": "V1", **(view or {})}}
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "auth.test":
+            return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        return {"ok": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                path = self.path.split("?")[0]
+                if path.startswith("/api/upload/"):
+                    with fake._lock:
+                        fake.uploads[path.rsplit("/", 1)[1]] = body
+                    self._send(200, b"OK", {"Content-Type": "text/plain"})
+                    return
+                method = path.removeprefix("/api/")
+                params = _params(body, self.headers.get("Content-Type", ""))
+                with fake._lock:
+                    queue = fake._failures.get(method)
+                    failure = queue.popleft() if queue else None
+                    if failure is not None:
+                        fake._rejected.append(method)
+                    else:
+                        fake.calls.append(Call(method, params, dict(self.headers.items())))
+                if failure is not None:
+                    payload = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                    self._send(failure.status, payload, failure.headers)
+                    return
+                answer = json.dumps(fake._answer(method, params)).encode()
+                self._send(200, answer, {"Content-Type": "application/json"})
+
+            do_GET = do_POST
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+
+def _params(body: bytes, content_type: str) -> dict[str, Any]:
+    if not body:
+        return {}
+    if "json" in content_type:
+        return dict(json.loads(body))
+    if "multipart" in content_type:
+        return {"_multipart": body}
+    params: dict[str, Any] = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    for key in ("blocks", "view", "attachments", "files"):
+        if isinstance(params.get(key), str):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+    return params

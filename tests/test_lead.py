@@ -1,0 +1,183 @@
+"""`/lead` through signed requests, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from slack_sdk.models.views import View
+
+from handlers.lead import RatingError, parse_rating
+from handlers.lead_views import FORM_ID
+from tests.fake_slack import FakeSlack
+from tests.slack_client import SignedSlack, reply_text
+
+EXAMPLE = 'ACME-42 2 campaign:"Q3 webinar" -budget +need contact left the company'
+
+
+def test_parse_example() -> None:
+    """The SPEC example parses into its parts."""
+    rating = parse_rating(EXAMPLE)
+    assert rating.lead_ref == "ACME-42"
+    assert rating.score == 2
+    assert rating.campaign == "Q3 webinar"
+    assert rating.criteria == {"budget": False, "need": True}
+    assert rating.reason == "contact left the company"
+
+
+@pytest.mark.parametrize("text", ["X 4/5 fine", "X 4 fine"])
+def test_score_forms(text: str) -> None:
+    """A score may be written `4` or `4/5`."""
+    assert parse_rating(text).score == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("ACME-42 1 bad", "reason"),
+        ("ACME-42 6 great lead really", "score"),
+        ("ACME-42 five great lead really", "score"),
+        ("4 great lead really", "lead"),
+        ("ACME-42", "score"),
+        ('"ACME 42 4 unclosed', "lead"),
+    ],
+)
+def test_bad_ratings(text: str, field: str) -> None:
+    """Bad ratings are refused, naming the part that is wrong."""
+    with pytest.raises(RatingError) as caught:
+        parse_rating(text)
+    assert caught.value.field == field
+
+
+async def stats(slack: SignedSlack, *, team: str = "T1", text: str = "stats") -> str:
+    response = await slack.command("/lead", text, team=team)
+    assert response.status_code == 200
+    return reply_text(response)
+
+
+async def test_rate_then_stats(slack: SignedSlack) -> None:
+    """A rating is confirmed ephemerally and then counted by `/lead stats`."""
+    response = await slack.command("/lead", EXAMPLE)
+    assert response.status_code == 200
+    # A plain-text ack is shown to the invoking user only.
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "Saved" in response.text and "ACME-42" in response.text
+    summary = await stats(slack)
+    assert "1 rating, average *2.0*/5" in summary
+    assert "*Q3 webinar*" in summary
+    assert "budget (1)" in summary
+    assert "need (" not in summary
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ACME-42 1 bad", "ACME-42 6 lovely lead here", "ACME-42 five lovely lead", "4 lovely lead"],
+)
+async def test_bad_input_changes_nothing(slack: SignedSlack, text: str) -> None:
+    """Bad input gets the right form back and stores nothing."""
+    response = await slack.command("/lead", text)
+    assert response.status_code == 200
+    assert "/lead LEAD SCORE" in reply_text(response)
+    assert "No ratings yet" in await stats(slack)
+
+
+async def test_rerating_replaces(slack: SignedSlack) -> None:
+    """The same rep rating the same lead again replaces the earlier rating."""
+    await slack.command("/lead", "ACME-42 2 campaign:web the budget is gone")
+    response = await slack.command("/lead", "acme-42 5 campaign:web they found budget")
+    assert "replaces your earlier rating" in reply_text(response)
+    summary = await stats(slack)
+    assert "1 rating, average *5.0*/5" in summary
+
+
+async def test_other_reps_add_up(slack: SignedSlack) -> None:
+    """Two reps rating one lead make two ratings."""
+    await slack.command("/lead", "ACME-42 4 fine", user="U1")
+    await slack.command("/lead", "ACME-42 2 too small for us", user="U2")
+    assert "2 ratings, average *3.0*/5" in await stats(slack)
+
+
+async def test_workspaces_are_apart(slack: SignedSlack) -> None:
+    """Ratings from one workspace never appear in another's stats."""
+    await slack.command("/lead", "ACME-42 4 fine", team="T1")
+    assert "No ratings yet" in await stats(slack, team="T2")
+    assert "1 rating" in await stats(slack, team="T1")
+
+
+async def test_stats_filters(slack: SignedSlack) -> None:
+    """`campaign:` narrows the stats; a bad `days:` is refused."""
+    await slack.command("/lead", "A-1 4 campaign:web fine")
+    await slack.command("/lead", "A-2 3 campaign:events okay-ish")
+    assert "1 rating, average *3.0*/5" in await stats(slack, text="stats campaign:events")
+    assert "days: takes a whole number" in await stats(slack, text="stats days:lots")
+
+
+@pytest.mark.parametrize(
+    ("age", "signed", "secret"), [(0, False, None), (0, True, "wrong"), (360, True, None)]
+)
+async def test_bad_signatures(
+    slack: SignedSlack, age: int, signed: bool, secret: str | None
+) -> None:
+    """Unsigned, wrongly signed or stale requests get 401 and store nothing."""
+    response = await slack.command("/lead", "ACME-42 4 fine", age=age, signed=signed, secret=secret)
+    assert response.status_code == 401
+    assert "No ratings yet" in await stats(slack)
+
+
+async def test_help_and_modal(slack: SignedSlack, slack_api: FakeSlack) -> None:
+    """`/lead help` shows the usage; `/lead` alone opens the rating form."""
+    assert "/lead LEAD SCORE" in reply_text(await slack.command("/lead", "help"))
+    response = await slack.command("/lead", "")
+    assert response.status_code == 200
+    (opened,) = slack_api.sent("views.open")
+    assert opened["trigger_id"] == "1337.42.abcd"
+    View(**opened["view"]).validate_json()
+    assert opened["view"]["callback_id"] == FORM_ID
+
+
+def form_submission(values: dict[str, dict[str, Any]], *, team: str = "T1") -> dict[str, Any]:
+    state = {block: {"value": value} for block, value in values.items()}
+    return {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "t"},
+        "user": {"id": "U1", "team_id": team},
+        "api_app_id": "A1",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": FORM_ID,
+            "private_metadata": "C1",
+            "state": {"values": state},
+            "team_id": team,
+        },
+    }
+
+
+async def test_form_stores_the_same_rating(slack: SignedSlack) -> None:
+    """Submitting the form stores a rating just as the command does."""
+    values = {
+        "lead": {"type": "plain_text_input", "value": "ACME-42"},
+        "score": {"type": "static_select", "selected_option": {"value": "2"}},
+        "campaign": {"type": "plain_text_input", "value": "Q3 webinar"},
+        "unmet": {"type": "checkboxes", "selected_options": [{"value": "budget"}]},
+        "reason": {"type": "plain_text_input", "value": "contact left the company"},
+    }
+    response = await slack.interaction(form_submission(values))
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "update"
+    summary = await stats(slack)
+    assert "1 rating, average *2.0*/5" in summary and "budget (1)" in summary
+
+
+async def test_form_errors_name_the_field(slack: SignedSlack) -> None:
+    """A low score without a reason in the form is refused next to the reason field."""
+    values = {
+        "lead": {"type": "plain_text_input", "value": "ACME-42"},
+        "score": {"type": "static_select", "selected_option": {"value": "1"}},
+        "reason": {"type": "plain_text_input", "value": "bad"},
+    }
+    response = await slack.interaction(form_submission(values))
+    assert response.json()["response_action"] == "errors"
+    assert "reason" in response.json()["errors"]
+    assert "No ratings yet" in await stats(slack)
