@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    slack_bot_token: str = Field(min_length=1)
+    slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     database_url: str = Field(default="sqlite:///tandem.db", min_length=1)
@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
 
-    @field_validator("slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -49,15 +49,19 @@ class Settings(BaseSettings):
         return value
 
 
+_MISSING = "{name} is not set (put it in the environment or in .env)"
+
+
 def _fail(message: str) -> NoReturn:
     print(f"tandem: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
-def load_settings(*, web: bool = False) -> Settings:
+def load_settings(*, web: bool = False, slack: bool = True) -> Settings:
     """Read the settings, or stop the process with one line naming the bad variable.
 
-    The web process also needs the signing secret unless it runs over Socket Mode.
+    Talking to Slack needs the bot token; the web process also needs the signing
+    secret unless it runs over Socket Mode.
     """
     try:
         settings = Settings()
@@ -65,8 +69,10 @@ def load_settings(*, web: bool = False) -> Settings:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         if first["type"] == "missing":
-            _fail(f"{name} is not set (put it in the environment or in .env)")
+            _fail(_MISSING.format(name=name))
         _fail(f"{name} is invalid: {first['msg']}")
+    if (slack or web) and settings.slack_bot_token is None:
+        _fail(_MISSING.format(name="SLACK_BOT_TOKEN"))
     if web and settings.slack_app_token is None and settings.slack_signing_secret is None:
-        _fail("SLACK_SIGNING_SECRET is not set (put it in the environment or in .env)")
+        _fail(_MISSING.format(name="SLACK_SIGNING_SECRET"))
     return settings

@@ -63,7 +63,7 @@ def async_retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def web_client(*, token: str, base_url: str) -> WebClient:
+def web_client(*, token: str | None, base_url: str) -> WebClient:
     """A blocking client, for the clock process."""
     return WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
 

@@ -16,7 +16,7 @@ from bot.services import Services
 from handlers import lead_views
 from handlers.common import SORRY_STORAGE, team_of, usage_reply
 from handlers.text import TextError, escape, first_word, parse_command
-from storage.leads import CRITERIA, NewRating, lead_stats, save_rating
+from storage.leads import CRITERIA, NewRating, RatingWrite, lead_stats, save_ratings
 from storage.models import utcnow
 
 USAGE = (
@@ -144,9 +144,9 @@ def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
     async def store(context: AsyncBoltContext, user_id: str, rating: NewRating) -> bool:
-        return await db.write(
-            save_rating, team_id=team_of(context), user_id=user_id, rating=rating, now=utcnow()
-        )
+        write = RatingWrite(team_id=team_of(context), user_id=user_id, rating=rating, now=utcnow())
+        replaced: bool = await db.write_many(save_ratings, write)
+        return replaced
 
     @app.command("/lead")
     async def lead_command(

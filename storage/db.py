@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -116,6 +116,13 @@ class Database:
     async def write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
         """Run `work(session=…, **kwargs)` in a transaction; return after it committed."""
         return await self.writer.run(lambda session: work(session=session, **kwargs))
+
+    async def write_many(
+        self, many: Callable[[Session, Sequence[Any]], Sequence[T]], item: Any
+    ) -> T:
+        """Queue `item` for `many(session, items)`, batched with others; its result."""
+        result: T = await self.writer.run_many(many, item)
+        return result
 
     async def read(self, work: Callable[..., T], /, **kwargs: Any) -> T:
         """Run `work(session=…, **kwargs)` on a worker thread, off the event loop."""

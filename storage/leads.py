@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from storage.models import LeadRating
@@ -25,37 +26,93 @@ class NewRating:
     reason: str
 
 
+@dataclass(frozen=True)
+class RatingWrite:
+    """Who rated, where and when: one item of a batch for `save_ratings`."""
+
+    team_id: str
+    user_id: str
+    rating: NewRating
+    now: datetime
+
+
+def save_ratings(session: Session, writes: Sequence[RatingWrite]) -> list[bool]:
+    """Store a batch of ratings as one upsert; for each, whether it replaced an earlier one.
+
+    A rep's second rating of a lead replaces the first, also within one batch.
+    """
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    replaced_in_batch: list[bool] = []
+    for write in writes:
+        key = (write.team_id, write.rating.lead_ref.casefold(), write.user_id)
+        replaced_in_batch.append(key in rows)
+        rows[key] = _row(write, lead_key=key[1])
+    existed = _upsert(session, list(rows.values()))
+    return [
+        again or existed[(w.team_id, w.rating.lead_ref.casefold(), w.user_id)]
+        for w, again in zip(writes, replaced_in_batch, strict=True)
+    ]
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], bool]:
+    """INSERT … ON CONFLICT DO UPDATE; which of the rows' keys were there before."""
+    table = LeadRating.__table__  # type: ignore[attr-defined]
+    keys = [(row["team_id"], row["lead_key"], row["user_id"]) for row in rows]
+    identity = (table.c.team_id, table.c.lead_key, table.c.user_id)
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql.insert(table)
+        # xmax is 0 on a freshly inserted row version and set on an updated one.
+        returning: tuple[Any, ...] = (*identity, literal_column("xmax <> 0"))
+        existed = {}
+    else:
+        statement = sqlite.insert(table)
+        returning = ()
+        found = session.execute(select(*identity).where(tuple_(*identity).in_(keys)))
+        existed = {tuple(row): True for row in found}
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id", "lead_key", "user_id"],
+        set_={name: statement.excluded[name] for name in _UPDATED},
+    )
+    if returning:
+        result = session.execute(statement.returning(*returning), rows)
+        existed = {tuple(row[:3]): bool(row[3]) for row in result}
+    else:
+        session.execute(statement, rows)
+    return {key: existed.get(key, False) for key in keys}
+
+
 def save_rating(
     *, session: Session, team_id: str, user_id: str, rating: NewRating, now: datetime
 ) -> bool:
-    """Store the rating; a second rating of the same lead by the same rep replaces the first.
+    """Store one rating; returns whether it replaced the rep's earlier rating of the lead."""
+    (replaced,) = save_ratings(session, [RatingWrite(team_id, user_id, rating, now)])
+    return replaced
 
-    Returns whether an earlier rating was replaced.
-    """
-    key = rating.lead_ref.casefold()
-    existing = session.scalars(
-        select(LeadRating).where(
-            col(LeadRating.team_id) == team_id,
-            col(LeadRating.lead_key) == key,
-            col(LeadRating.user_id) == user_id,
-        )
-    ).first()
-    fields: dict[str, Any] = {
+
+_UPDATED = ("lead_ref", "score", "campaign", "segment", "reason", "rated_at", *CRITERIA)
+
+
+def _row(write: RatingWrite, *, lead_key: str) -> dict[str, Any]:
+    rating = write.rating
+    return {
+        "team_id": write.team_id,
+        "lead_key": lead_key,
+        "user_id": write.user_id,
         "lead_ref": rating.lead_ref,
         "score": rating.score,
         "campaign": rating.campaign,
         "segment": rating.segment,
         "reason": rating.reason,
-        "rated_at": now,
+        "rated_at": write.now,
         **{name: rating.criteria.get(name) for name in CRITERIA},
     }
-    if existing is None:
-        session.add(LeadRating(team_id=team_id, lead_key=key, user_id=user_id, **fields))
-    else:
-        existing.sqlmodel_update(fields)
-        session.add(existing)
-    session.flush()
-    return existing is not None
+
+
+def _insert_for(session: Session) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT; both databases support it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from storage.db import make_engine, migrate
 
 
 def main() -> None:
-    settings = load_settings()
+    settings = load_settings(slack=False)
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)

@@ -3,15 +3,16 @@
 Every write runs on one thread (SQLite wants a single writer anyway). Whatever has
 queued while the previous batch committed goes into the next batch, so under load a
 request waits for one commit, not for everyone else's; when idle a batch is one job.
+Jobs of the same `many` function are handed over together, so a burst of ratings is
+one multi-row statement rather than one statement each.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,14 +20,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
+Item = TypeVar("Item")
+Many = Callable[[Session, Sequence[Any]], Sequence[Any]]
 
 
 @dataclass(frozen=True)
 class _Job:
-    work: Callable[[Session], Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    work: Callable[[Session], Any] | None = None
+    many: Many | None = None
+    item: Any = None
 
 
 def _settle(job: _Job, *, result: Any = None, error: BaseException | None = None) -> None:
@@ -44,7 +48,7 @@ def _settle(job: _Job, *, result: Any = None, error: BaseException | None = None
 class Writer:
     """Runs write jobs on one thread, committing each batch of queued jobs together."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 500) -> None:
         self._engine = engine
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -55,7 +59,14 @@ class Writer:
         """Run `work(session)` in a transaction; return once that transaction committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(work, future, loop))
+        self._queue.put(_Job(future, loop, work=work))
+        return await future
+
+    async def run_many(self, many: Many, item: object) -> Any:
+        """Hand `item` to `many(session, items)` with whatever else queued; its result for it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Job(future, loop, many=many, item=item))
         return await future
 
     def close(self) -> None:
@@ -80,29 +91,36 @@ class Writer:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
-        results: list[Any] = []
         try:
-            with Session(self._engine, expire_on_commit=False) as session:
-                for job in batch:
-                    results.append(job.work(session))
-                session.commit()
+            results = self._transaction(batch)
         except BaseException as error:
             if len(batch) == 1:
                 _settle(batch[0], error=error)
                 return
             # One bad job must not sink its neighbours: redo each on its own.
             for job in batch:
-                self._alone(job)
+                try:
+                    (result,) = self._transaction([job])
+                except BaseException as own_error:
+                    _settle(job, error=own_error)
+                else:
+                    _settle(job, result=result)
             return
         for job, result in zip(batch, results, strict=True):
             _settle(job, result=result)
 
-    def _alone(self, job: _Job) -> None:
-        try:
-            with Session(self._engine, expire_on_commit=False) as session:
-                result = job.work(session)
-                session.commit()
-        except BaseException as error:
-            _settle(job, error=error)
-        else:
-            _settle(job, result=result)
+    def _transaction(self, batch: list[_Job]) -> list[Any]:
+        results: dict[int, Any] = {}
+        groups: dict[Many, list[int]] = {}
+        with Session(self._engine, expire_on_commit=False) as session:
+            for index, job in enumerate(batch):
+                if job.work is not None:
+                    results[index] = job.work(session)
+                else:
+                    assert job.many is not None
+                    groups.setdefault(job.many, []).append(index)
+            for many, indexes in groups.items():
+                outcomes = many(session, [batch[i].item for i in indexes])
+                results.update(zip(indexes, outcomes, strict=True))
+            session.commit()
+        return [results[i] for i in range(len(batch))]
