@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -181,3 +182,19 @@ async def test_form_errors_name_the_field(slack: SignedSlack) -> None:
     assert response.json()["response_action"] == "errors"
     assert "reason" in response.json()["errors"]
     assert "No ratings yet" in await stats(slack)
+
+
+async def test_stored_text_never_becomes_a_mention(slack: SignedSlack) -> None:
+    """Typed `<!channel>` or a real mention in a campaign is shown back as text, not a ping."""
+    await slack.command("/lead", 'X-1 4 campaign:"&lt;!channel&gt; <@U999|bob> <!here>" fine')
+    summary = await stats(slack)
+    assert "&lt;!channel&gt; @bob @here" in summary
+    assert "<!channel>" not in summary and "<@U999" not in summary and "<!here>" not in summary
+
+
+async def test_answers_well_within_three_seconds(slack: SignedSlack) -> None:
+    """A rating is confirmed well inside Slack's three-second limit."""
+    started = time.monotonic()
+    response = await slack.command("/lead", EXAMPLE)
+    assert "Saved" in reply_text(response)
+    assert time.monotonic() - started < 1.0
