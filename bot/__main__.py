@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
+import multiprocessing
+import os
+import signal
+import socket
 
 from bot.config import Settings, load_settings
-from storage.db import Database, make_engine, migrate
+from storage.db import Database, make_engine
+from storage.migrate import migrate_or_exit
+
+log = logging.getLogger("tandem")
 
 
 def main() -> None:
@@ -16,43 +22,70 @@ def main() -> None:
     )
     settings = load_settings(web=True)
     engine = make_engine(settings.database_url)
-    try:
-        migrate(engine)
-    except Exception as error:
-        print(
-            f"tandem: cannot bring the database up to date: {error}".splitlines()[0],
-            file=sys.stderr,
-        )
-        raise SystemExit(1) from None
-    db = Database(engine)
+    migrate_or_exit(engine)
+    engine.dispose()
     if settings.slack_app_token:
-        asyncio.run(_socket_mode(settings, db))
+        asyncio.run(_socket_mode(settings))
+        return
+    listener = _listen(settings.port)
+    log.info("serving on port %s with %s worker(s)", settings.port, settings.web_concurrency)
+    if settings.web_concurrency == 1:
+        _serve(settings, listener)
     else:
-        _serve_http(settings, db)
+        _supervise(settings, listener)
 
 
-def _serve_http(settings: Settings, db: Database) -> None:
+def _listen(port: int) -> socket.socket:
+    # IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
+    # and without it every keep-alive response waits ~40 ms for a delayed ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _serve(settings: Settings, listener: socket.socket) -> None:
+    """One worker: its own engine, writer and event loop on the shared listening socket."""
     import uvicorn
 
     from bot.app import create_app, create_web
 
+    db = Database(make_engine(settings.database_url))
     web = create_web(app=create_app(settings=settings, db=db), db=db)
-    uvicorn.run(
-        web,
-        host="0.0.0.0",
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-    )
+    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[listener])
 
 
-async def _socket_mode(settings: Settings, db: Database) -> None:
+def _supervise(settings: Settings, listener: socket.socket) -> None:
+    """Fork the workers, pass SIGTERM/SIGINT on to them, and wait for them all."""
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=_serve, args=(settings, listener), daemon=False)
+        for _ in range(settings.web_concurrency)
+    ]
+    for worker in workers:
+        worker.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for worker in workers:
+            if worker.pid is not None:
+                os.kill(worker.pid, signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for worker in workers:
+        worker.join()
+
+
+async def _socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import create_app
 
     assert settings.slack_app_token is not None
+    db = Database(make_engine(settings.database_url))
     handler = AsyncSocketModeHandler(create_app(settings=settings, db=db), settings.slack_app_token)
     await handler.start_async()
 

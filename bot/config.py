@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///tandem.db", min_length=1)
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
+    web_concurrency: int = Field(default=1, ge=1, le=32)
     tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")

@@ -177,3 +177,22 @@ def test_concurrent_starts_migrate_once(tmp_path: Path) -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_unreachable_database_stops_with_one_line(tmp_path: Path) -> None:
+    """A database that does not answer at start stops the app with one line, no traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=clean_env(
+            SLACK_BOT_TOKEN="xoxb-1",
+            SLACK_SIGNING_SECRET="s",
+            DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot bring the database up to date" in lines[0], done.stderr
