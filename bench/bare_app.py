@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 
-import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -15,6 +14,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+from bot.__main__ import serve
 
 
 async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -49,5 +50,6 @@ web = Starlette(
 )
 
 if __name__ == "__main__":
-    uvicorn.run(web, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning",
-                access_log=False)
+    serve(
+        lambda: web, port=int(os.environ["PORT"]), workers=int(os.environ.get("WEB_CONCURRENCY", 1))
+    )

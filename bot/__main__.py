@@ -8,6 +8,10 @@ import multiprocessing
 import os
 import signal
 import socket
+from collections.abc import Callable
+from functools import partial
+
+from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
 from storage.db import Database, make_engine
@@ -27,12 +31,37 @@ def main() -> None:
     if settings.slack_app_token:
         asyncio.run(_socket_mode(settings))
         return
-    listener = _listen(settings.port)
     log.info("serving on port %s with %s worker(s)", settings.port, settings.web_concurrency)
-    if settings.web_concurrency == 1:
-        _serve(settings, listener)
-    else:
-        _supervise(settings, listener)
+    serve(partial(_tandem_web, settings), port=settings.port, workers=settings.web_concurrency)
+
+
+def _tandem_web(settings: Settings) -> Starlette:
+    from bot.app import create_app, create_web
+
+    db = Database(make_engine(settings.database_url))
+    return create_web(app=create_app(settings=settings, db=db), db=db)
+
+
+def serve(make_web: Callable[[], Starlette], *, port: int, workers: int) -> None:
+    """Serve ASGI apps from `make_web` with uvicorn: one per worker process, one shared socket."""
+    listener = _listen(port)
+    if workers == 1:
+        _serve(make_web, listener)
+        return
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_serve, args=(make_web, listener)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.pid is not None:
+                os.kill(process.pid, signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
 
 
 def _listen(port: int) -> socket.socket:
@@ -42,41 +71,15 @@ def _listen(port: int) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("0.0.0.0", port))
     listener.listen(2048)
-    listener.set_inheritable(True)
     return listener
 
 
-def _serve(settings: Settings, listener: socket.socket) -> None:
-    """One worker: its own engine, writer and event loop on the shared listening socket."""
+def _serve(make_web: Callable[[], Starlette], listener: socket.socket) -> None:
+    """One worker: its own app (engine, writer) and event loop on the shared socket."""
     import uvicorn
 
-    from bot.app import create_app, create_web
-
-    db = Database(make_engine(settings.database_url))
-    web = create_web(app=create_app(settings=settings, db=db), db=db)
-    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(make_web(), log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])
-
-
-def _supervise(settings: Settings, listener: socket.socket) -> None:
-    """Fork the workers, pass SIGTERM/SIGINT on to them, and wait for them all."""
-    context = multiprocessing.get_context("fork")
-    workers = [
-        context.Process(target=_serve, args=(settings, listener), daemon=False)
-        for _ in range(settings.web_concurrency)
-    ]
-    for worker in workers:
-        worker.start()
-
-    def stop(signum: int, _frame: object) -> None:
-        for worker in workers:
-            if worker.pid is not None:
-                os.kill(worker.pid, signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for worker in workers:
-        worker.join()
 
 
 async def _socket_mode(settings: Settings) -> None:
