@@ -1,0 +1,169 @@
+"""Win/loss reports: one per deal, and what they add up to, in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Numeric, case, func, select, type_coerce
+from sqlmodel import Session, col
+
+from storage.models import WinLoss
+
+OUTCOMES = ("win", "loss")
+
+
+@dataclass(frozen=True)
+class NewResult:
+    outcome: str  # "win" or "loss"
+    deal_ref: str
+    competitor: str | None
+    amount: Decimal | None
+    campaign: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class WinLossSummary:
+    wins: int
+    losses: int
+    win_rate: float | None  # wins / (wins + losses); None without any result
+    amount_won: Decimal
+    amount_lost: Decimal
+
+
+def save_result(
+    *, session: Session, team_id: str, user_id: str, result: NewResult, now: datetime
+) -> str | None:
+    """Store the report; a deal reported again replaces the earlier report.
+
+    Returns the outcome of the report that was replaced, or None for a new deal.
+    """
+    key = result.deal_ref.casefold()
+    existing = session.scalars(
+        select(WinLoss).where(col(WinLoss.team_id) == team_id, col(WinLoss.deal_key) == key)
+    ).first()
+    fields: dict[str, Any] = {
+        "outcome": result.outcome,
+        "deal_ref": result.deal_ref,
+        "competitor": result.competitor,
+        "competitor_key": result.competitor.casefold() if result.competitor else None,
+        "amount": result.amount,
+        "campaign": result.campaign,
+        "reason": result.reason,
+        "user_id": user_id,
+        "reported_at": now,
+    }
+    if existing is None:
+        session.add(WinLoss(team_id=team_id, deal_key=key, **fields))
+        session.flush()
+        return None
+    earlier = existing.outcome
+    existing.sqlmodel_update(fields)
+    session.add(existing)
+    session.flush()
+    return earlier
+
+
+def _period(team_id: str, since: datetime, until: datetime) -> tuple[Any, ...]:
+    return (
+        col(WinLoss.team_id) == team_id,
+        col(WinLoss.reported_at) >= since,
+        col(WinLoss.reported_at) < until,
+    )
+
+
+def winloss_summary(
+    *, session: Session, team_id: str, since: datetime, until: datetime
+) -> WinLossSummary:
+    """Wins, losses, win rate and the amounts on each side for a period."""
+    outcome = col(WinLoss.outcome)
+    amount = type_coerce(func.coalesce(col(WinLoss.amount), 0), Numeric(14, 2))
+
+    def sum_when(value: str, what: Any) -> Any:
+        return func.coalesce(func.sum(case((outcome == value, what), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            sum_when("win", 1),
+            sum_when("loss", 1),
+            type_coerce(sum_when("win", amount), Numeric(14, 2)),
+            type_coerce(sum_when("loss", amount), Numeric(14, 2)),
+        ).where(*_period(team_id, since, until))
+    ).one()
+    wins, losses = int(row[0]), int(row[1])
+    decided = wins + losses
+    return WinLossSummary(
+        wins=wins,
+        losses=losses,
+        win_rate=wins / decided if decided else None,
+        amount_won=Decimal(row[2]).quantize(Decimal("0.01")),
+        amount_lost=Decimal(row[3]).quantize(Decimal("0.01")),
+    )
+
+
+def _losses_by(
+    *,
+    session: Session,
+    team_id: str,
+    since: datetime,
+    until: datetime,
+    column: Any,
+    shown: Any,
+    limit: int,
+) -> list[tuple[str, int]]:
+    count = func.count().label("n")
+    rows = session.execute(
+        select(func.max(shown), count)
+        .where(*_period(team_id, since, until), col(WinLoss.outcome) == "loss", column.is_not(None))
+        .group_by(column)
+        .order_by(count.desc(), column)
+        .limit(limit)
+    ).all()
+    return [(name, int(n)) for name, n in rows]
+
+
+def top_loss_reasons(
+    *, session: Session, team_id: str, since: datetime, until: datetime, limit: int = 5
+) -> list[tuple[str, int]]:
+    """The reasons deals were lost in a period (same words, any case), most common first."""
+    reason = col(WinLoss.reason)
+    return _losses_by(
+        session=session,
+        team_id=team_id,
+        since=since,
+        until=until,
+        column=func.lower(reason),
+        shown=reason,
+        limit=limit,
+    )
+
+
+def loss_competitors(
+    *, session: Session, team_id: str, since: datetime, until: datetime, limit: int = 10
+) -> list[tuple[str, int]]:
+    """The competitors deals were lost to in a period, most losses first."""
+    return _losses_by(
+        session=session,
+        team_id=team_id,
+        since=since,
+        until=until,
+        column=col(WinLoss.competitor_key),
+        shown=col(WinLoss.competitor),
+        limit=limit,
+    )
+
+
+def recent_results(
+    *, session: Session, team_id: str, since: datetime, until: datetime, limit: int
+) -> Sequence[WinLoss]:
+    """The latest reports of a period, newest first."""
+    return session.scalars(
+        select(WinLoss)
+        .where(*_period(team_id, since, until))
+        .order_by(col(WinLoss.reported_at).desc(), col(WinLoss.id).desc())
+        .limit(limit)
+    ).all()

@@ -1,0 +1,243 @@
+"""`/winloss` and its form through signed requests, and its sums, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from slack_sdk.models.views import View
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from handlers.winloss import ResultError, parse_amount, parse_result
+from handlers.winloss_views import FORM_ID
+from storage.db import session_scope
+from storage.winloss import (
+    NewResult,
+    WinLossSummary,
+    loss_competitors,
+    recent_results,
+    save_result,
+    top_loss_reasons,
+    winloss_summary,
+)
+from tests.fake_slack import FakeSlack
+from tests.slack_client import SignedSlack, reply_text
+
+EXAMPLE = 'loss DEAL-7 competitor:Acme amount:48000 campaign:"Q3 webinar" price was 30% higher'
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+EVER = {"since": datetime(2000, 1, 1, tzinfo=UTC), "until": datetime(2100, 1, 1, tzinfo=UTC)}
+
+
+def test_parse_example() -> None:
+    """The SPEC example parses into its parts."""
+    assert parse_result(EXAMPLE) == NewResult(
+        outcome="loss",
+        deal_ref="DEAL-7",
+        competitor="Acme",
+        amount=Decimal("48000"),
+        campaign="Q3 webinar",
+        reason="price was 30% higher",
+    )
+    assert parse_result("WON deal-9 champion signed").outcome == "win"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("$48,000", "48000"), ("48000", "48000"), ("€1,200.50", "1200.50"), ("£7.5", "7.5")],
+)
+def test_amounts(text: str, amount: str) -> None:
+    """Amounts may carry thousands commas, cents and a currency sign."""
+    assert parse_amount(text) == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("loss DEAL-8", "reason"),
+        ("loss DEAL-8 amount:lots too pricey", "amount"),
+        ("loss DEAL-8 amount:1,2,3 too pricey", "amount"),
+        ("loss DEAL-8 amount:4.999 too pricey", "amount"),
+        ("loss DEAL-8 amount:1000000000000 too pricey", "amount"),
+        ("maybe DEAL-8 who knows", "outcome"),
+        ("DEAL-8", "outcome"),
+        ("loss", "deal"),
+    ],
+)
+def test_bad_reports(text: str, field: str) -> None:
+    """Bad reports are refused, naming the part that is wrong."""
+    with pytest.raises(ResultError) as caught:
+        parse_result(text)
+    assert caught.value.field == field
+
+
+def summary(engine: Engine, *, team_id: str = "T1") -> WinLossSummary:
+    with Session(engine) as session:
+        return winloss_summary(session=session, team_id=team_id, **EVER)
+
+
+async def test_report(slack: SignedSlack, engine: Engine) -> None:
+    """A report is confirmed ephemerally and stored."""
+    response = await slack.command("/winloss", EXAMPLE)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == ("Saved: *DEAL-7* lost to Acme, amount 48,000, campaign Q3 webinar.")
+    assert summary(engine) == WinLossSummary(
+        wins=0, losses=1, win_rate=0.0, amount_won=Decimal("0"), amount_lost=Decimal("48000")
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["loss DEAL-8", "loss DEAL-8 amount:lots too pricey", "rumor DEAL-8 no idea"]
+)
+async def test_bad_input_changes_nothing(slack: SignedSlack, engine: Engine, text: str) -> None:
+    """Bad input gets the right form back and stores nothing."""
+    reply = reply_text(await slack.command("/winloss", text))
+    assert "/winloss win|loss DEAL" in reply
+    assert summary(engine).wins + summary(engine).losses == 0
+
+
+async def test_reporting_again_replaces(slack: SignedSlack, engine: Engine) -> None:
+    """Reporting a deal again replaces the earlier report, and the confirmation says so."""
+    await slack.command("/winloss", "loss DEAL-8 amount:$5,000 went quiet", user="U1")
+    response = await slack.command("/winloss", "win deal-8 amount:$6,000 came back", user="U2")
+    assert "This replaces the earlier report of this deal (a loss)." in response.text
+    assert summary(engine) == WinLossSummary(
+        wins=1, losses=0, win_rate=1.0, amount_won=Decimal("6000"), amount_lost=Decimal("0")
+    )
+    with Session(engine) as session:
+        (latest,) = recent_results(session=session, team_id="T1", **EVER, limit=5)
+    assert (latest.deal_ref, latest.user_id, latest.reason) == ("deal-8", "U2", "came back")
+
+
+async def test_workspaces_are_apart(slack: SignedSlack, engine: Engine) -> None:
+    """The same deal reference in two workspaces is two deals, each counted at home."""
+    await slack.command("/winloss", "win DEAL-1 great fit", team="T1")
+    await slack.command("/winloss", "loss DEAL-1 no budget", team="T2")
+    assert (summary(engine, team_id="T1").wins, summary(engine, team_id="T1").losses) == (1, 0)
+    assert (summary(engine, team_id="T2").wins, summary(engine, team_id="T2").losses) == (0, 1)
+
+
+async def test_escapes_what_it_shows(slack: SignedSlack) -> None:
+    """Names echoed in the confirmation are escaped, never live mentions."""
+    response = await slack.command("/winloss", "loss <!channel> competitor:<@U9|acme> too pricey")
+    assert "<!channel>" not in response.text and "<@U9" not in response.text
+    assert "*@channel* lost to @acme" in response.text
+
+
+async def test_help_and_modal(slack: SignedSlack, slack_api: FakeSlack) -> None:
+    """`/winloss help` shows the usage; `/winloss` alone opens the report form."""
+    assert "/winloss win|loss DEAL" in reply_text(await slack.command("/winloss", "help"))
+    assert (await slack.command("/winloss", "")).status_code == 200
+    (opened,) = slack_api.sent("views.open")
+    View(**opened["view"]).validate_json()
+    assert opened["view"]["callback_id"] == FORM_ID
+
+
+def submission(values: dict[str, Any]) -> dict[str, Any]:
+    state = {block: {"value": value} for block, value in values.items()}
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "t"},
+        "user": {"id": "U1", "team_id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": FORM_ID,
+            "private_metadata": "C1",
+            "state": {"values": state},
+            "team_id": "T1",
+        },
+    }
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+async def test_form_stores_the_same_report(slack: SignedSlack, engine: Engine) -> None:
+    """Submitting the form stores a report just as the command does."""
+    values = {
+        "outcome": {"type": "static_select", "selected_option": {"value": "win"}},
+        "deal": text_value("DEAL-3"),
+        "amount": text_value("€1,200.50"),
+        "reason": text_value("best integration story"),
+    }
+    response = await slack.interaction(submission(values))
+    assert response.json()["response_action"] == "update"
+    View(**response.json()["view"]).validate_json()
+    assert summary(engine).amount_won == Decimal("1200.50")
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        (
+            {"deal": text_value("DEAL-3"), "amount": text_value("lots"), "reason": text_value("x")},
+            "amount",
+        ),
+        ({"deal": text_value("DEAL-3")}, "reason"),
+    ],
+)
+async def test_form_errors_name_the_field(
+    slack: SignedSlack, engine: Engine, values: dict[str, Any], field: str
+) -> None:
+    """A bad amount or a missing reason in the form is refused next to its field."""
+    outcome = {"type": "static_select", "selected_option": {"value": "loss"}}
+    values = {"outcome": outcome, "reason": text_value(""), **values}
+    response = await slack.interaction(submission(values))
+    assert response.json()["response_action"] == "errors"
+    assert list(response.json()["errors"]) == [field]
+    assert summary(engine).losses == 0
+
+
+def report(session: Session, deal: str, outcome: str, *, at: datetime, **fields: Any) -> None:
+    amount = fields.pop("amount", None)
+    result = NewResult(
+        outcome=outcome,
+        deal_ref=deal,
+        competitor=fields.pop("competitor", None),
+        amount=Decimal(amount) if amount is not None else None,
+        campaign=None,
+        reason=fields.pop("reason", "because"),
+    )
+    team = fields.pop("team", "T1")
+    save_result(session=session, team_id=team, user_id="U1", result=result, now=at)
+
+
+def test_aggregations(engine: Engine) -> None:
+    """Summary, loss reasons and loss competitors cover one workspace and one period only."""
+    hour = timedelta(hours=1)
+    with session_scope(engine) as session:
+        report(session, "D1", "win", at=T0, amount="1000.25")
+        report(session, "D2", "win", at=T0 + hour, amount=None)
+        report(session, "D3", "loss", at=T0, amount="500", competitor="Acme", reason="Price")
+        report(session, "D4", "loss", at=T0 + hour, competitor="ACME", reason="price")
+        report(session, "D5", "loss", at=T0 + 2 * hour, competitor="Initech", reason="timing")
+        report(session, "D6", "loss", at=T0 - hour, competitor="Initech", reason="timing")
+        report(session, "D7", "loss", at=T0 + timedelta(days=1), reason="timing")
+        report(session, "D8", "loss", at=T0, competitor="Initech", reason="timing", team="T2")
+    period: dict[str, Any] = {"team_id": "T1", "since": T0, "until": T0 + timedelta(days=1)}
+    with Session(engine) as session:
+        assert winloss_summary(session=session, **period) == WinLossSummary(
+            wins=2,
+            losses=3,
+            win_rate=0.4,
+            amount_won=Decimal("1000.25"),
+            amount_lost=Decimal("500"),
+        )
+        (top, second) = top_loss_reasons(session=session, **period)
+        assert (top[0].casefold(), top[1]) == ("price", 2)
+        assert second == ("timing", 1)
+        assert top_loss_reasons(session=session, **period, limit=1) == [top]
+        (acme, initech) = loss_competitors(session=session, **period)
+        assert (acme[0].casefold(), acme[1]) == ("acme", 2)
+        assert initech == ("Initech", 1)
+        latest = recent_results(session=session, **period, limit=2)
+        assert [r.deal_ref for r in latest] == ["D5", "D4"]
+        empty = winloss_summary(session=session, team_id="T3", since=T0, until=T0)
+        assert empty == WinLossSummary(0, 0, None, Decimal("0"), Decimal("0"))
