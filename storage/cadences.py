@@ -1,0 +1,75 @@
+"""Meeting cadences: where and when each workspace holds its monthly and quarterly meeting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from scheduler.rules import Schedule
+from storage.models import Cadence
+
+
+def set_cadence(
+    *,
+    session: Session,
+    team_id: str,
+    kind: str,
+    channel_id: str,
+    schedule: Schedule,
+    agenda_lead: timedelta,
+    set_by: str,
+    now: datetime,
+) -> Cadence:
+    """Make `channel_id` the home of the `kind` meeting on `schedule`, replacing any earlier one.
+
+    The row is updated in place, so the clock's record of what it posted for it stays attached.
+    """
+    fields: dict[str, Any] = {
+        "channel_id": channel_id,
+        "day_rule": str(schedule.rule),
+        "at_time": f"{schedule.at:%H:%M}",
+        "zone": schedule.zone,
+        "agenda_lead_minutes": agenda_lead // timedelta(minutes=1),
+        "months": ",".join(str(month) for month in schedule.months),
+        "active": True,
+        "set_by": set_by,
+        "updated_at": now,
+    }
+    cadence = find_cadence(session=session, team_id=team_id, kind=kind)
+    if cadence is None:
+        cadence = Cadence(team_id=team_id, kind=kind, **fields)
+    else:
+        cadence.sqlmodel_update(fields)
+    session.add(cadence)
+    session.flush()
+    return cadence
+
+
+def turn_off(*, session: Session, team_id: str, kind: str) -> bool:
+    """Stop the `kind` meeting; returns whether there was an active one to stop."""
+    cadence = find_cadence(session=session, team_id=team_id, kind=kind)
+    if cadence is None or not cadence.active:
+        return False
+    cadence.active = False
+    session.add(cadence)
+    session.flush()
+    return True
+
+
+def find_cadence(*, session: Session, team_id: str, kind: str) -> Cadence | None:
+    """The workspace's `kind` cadence, whether active or turned off."""
+    return session.scalars(
+        select(Cadence).where(col(Cadence.team_id) == team_id, col(Cadence.kind) == kind)
+    ).first()
+
+
+def active_cadences(*, session: Session, team_id: str | None = None) -> Sequence[Cadence]:
+    """The active cadences of one workspace, or of every workspace (for the clock)."""
+    query = select(Cadence).where(col(Cadence.active))
+    if team_id is not None:
+        query = query.where(col(Cadence.team_id) == team_id)
+    return session.scalars(query.order_by(col(Cadence.team_id), col(Cadence.kind))).all()
