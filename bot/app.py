@@ -18,10 +18,10 @@ from starlette.routing import Route
 from bot.config import Settings
 from bot.services import Services
 from bot.slack import async_web_client
-from handlers import glossary, lead
+from handlers import cadence, collateral, glossary, home, intel, lead, winloss
 from storage.db import Database, ping
 
-FEATURES = (lead, glossary)
+FEATURES = (lead, glossary, intel, winloss, collateral, cadence, home)
 
 
 def create_app(*, settings: Settings, db: Database) -> AsyncApp:

@@ -1,0 +1,231 @@
+"""Block Kit for `/collateral`: the channel announcement, the form, and search results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from handlers.common import Block, context_line, header, plural, section
+from handlers.text import escape
+from storage.collateral import VOTES, Announced
+from storage.models import Collateral
+
+FORM_ID = "collateral_form"
+VOTE_ACTION = "collateral_vote_{vote}"
+VOTE_LABELS = {"helpful": "Helpful", "not_helpful": "Not helpful", "used": "Used in a deal"}
+_COUNT_NOUNS = {"helpful": "helpful", "not_helpful": "not helpful", "used": "used in a deal"}
+# A section holds 3,000 characters; a link leaves room for tags, counts and an author.
+LINK_BUDGET = 2400
+URL_LIMIT = 2000
+REPEATED = "This was already shared once; it was not shared again."
+GONE = "That item is no longer in Tandem, so the vote was not counted."
+_NOT_ANNOUNCED = {
+    "not_in_channel": "Tandem is not a member of {channel}. Invite it there with "
+    "`/invite @Tandem`, then try again.",
+    "channel_not_found": "Tandem cannot post in {channel} (a direct message, or a private "
+    "channel it was not invited to). Pick a channel and invite Tandem with `/invite @Tandem`.",
+    "is_archived": "{channel} is archived. Pick another channel.",
+}
+
+
+def link_target(url: str) -> str:
+    """The URL as it stands inside Slack's `<url|label>`."""
+    # `|` would end the URL part.
+    return escape(url).replace("|", "%7C")
+
+
+def link(url: str, title: str) -> str:
+    """A mrkdwn link whose label is shown as typed, never as a mention.
+
+    Kept within LINK_BUDGET characters, so a section around it is never cut mid-link.
+    """
+    target, label = link_target(url), escape(title)
+    room = LINK_BUDGET - len(target)
+    if len(label) > room:
+        # Escaping makes a character at most five long.
+        label = escape(title[: max(room // 5 - 1, 1)]) + "…"
+    return f"<{target}|{label}>"
+
+
+def tag_line(tags: tuple[str, ...]) -> str:
+    return " ".join(f"`#{escape(tag)}`" for tag in tags)
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return " · ".join(f"{counts.get(vote, 0):,} {_COUNT_NOUNS[vote]}" for vote in VOTES)
+
+
+def vote_value(collateral_id: int, vote: str) -> str:
+    return f"{collateral_id}:{vote}"
+
+
+def announcement_text(item: Announced) -> str:
+    """The notification text of the announcement (no markup from the title comes alive)."""
+    return f"New collateral: {escape(item.title)}"
+
+
+def announcement(item: Announced) -> list[Block]:
+    """The channel post: the linked title, its tags, who shared it, the buttons and counts."""
+    tags = tag_line(item.tags)
+    buttons = [
+        {
+            "type": "button",
+            "action_id": VOTE_ACTION.format(vote=vote),
+            "text": {"type": "plain_text", "text": VOTE_LABELS[vote]},
+            "value": vote_value(item.id, vote),
+            **({"style": "primary"} if vote == "helpful" else {}),
+        }
+        for vote in VOTES
+    ]
+    return [
+        section(f":bookmark_tabs: *{link(item.url, item.title)}*" + (f"\n{tags}" if tags else "")),
+        context_line(f"Shared by <@{item.author_id}> · {counts_line(item.counts)}"),
+        {"type": "actions", "elements": buttons},
+    ]
+
+
+def confirmation(item: Announced) -> str:
+    where = f" in <#{item.channel_id}>" if item.channel_id else ""
+    tags = f" tagged {tag_line(item.tags)}" if item.tags else ""
+    return (
+        f"Announced {link(item.url, item.title)}{where}{tags}. "
+        "People can now mark it Helpful, Not helpful or Used in a deal."
+    )
+
+
+def not_announced(error: str | None, channel_id: str) -> str:
+    """Why an item was not shared, when Slack refused its announcement."""
+    template = _NOT_ANNOUNCED.get(error or "")
+    reason = (
+        template.format(channel=f"<#{channel_id}>")
+        if template
+        else f"Slack did not accept the announcement ({escape(error or 'no answer')}). "
+        "Please try again in a minute."
+    )
+    return f"Nothing was shared: {reason}"
+
+
+def vote_receipt(item: Announced, *, vote: str, previous: str | None) -> str:
+    """What the voter alone sees after a click."""
+    title = escape(item.title)
+    if previous == vote:
+        return f"Your vote on “{title}” stays *{VOTE_LABELS[vote]}*."
+    changed = f" (was {VOTE_LABELS[previous]})" if previous else ""
+    return (
+        f"You marked “{title}” *{VOTE_LABELS[vote]}*{changed}. "
+        "Click another button to change your vote."
+    )
+
+
+def _date(moment: datetime) -> str:
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%Y-%m-%d}>"
+
+
+def find_blocks(
+    found: list[tuple[Collateral, dict[str, int]]], *, query: str, limit: int
+) -> list[Block]:
+    """`/collateral find`: each match with its link, tags and vote counts, newest first."""
+    if not found:
+        return [
+            section(
+                f"No collateral matches {escape(query)}. Share some with "
+                "`/collateral add https://example.com/case-study.pdf Hotel case study #hotels`."
+            )
+        ]
+    blocks = [header(f"Collateral: {plural(len(found), 'match', 'matches')}")]
+    for item, counts in found:
+        tags = tag_line(tuple(item.tags.split()))
+        blocks.append(
+            section(
+                f"*{link(item.url, item.title)}*" + (f"  {tags}" if tags else "") + "\n"
+                f"{counts_line(counts)} · shared by <@{item.author_id}> {_date(item.created_at)}"
+            )
+        )
+    if len(found) >= limit:
+        blocks.append(context_line(f"Showing the newest {limit}; add words to narrow it down."))
+    return blocks
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": {"action_id": "value", **element},
+    }
+
+
+def _placeholder(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+def collateral_form(*, channel_id: str) -> dict[str, Any]:
+    """The modal `/collateral` opens when typed on its own."""
+    return {
+        "type": "modal",
+        "callback_id": FORM_ID,
+        "private_metadata": channel_id,
+        "title": {"type": "plain_text", "text": "Share collateral"},
+        "submit": {"type": "plain_text", "text": "Announce"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _input(
+                "url",
+                "Link",
+                {
+                    "type": "url_text_input",
+                    "placeholder": _placeholder("https://example.com/case-study.pdf"),
+                },
+            ),
+            _input(
+                "title",
+                "Title",
+                {
+                    "type": "plain_text_input",
+                    "max_length": 300,
+                    "placeholder": _placeholder("Hotel case study"),
+                },
+            ),
+            _input(
+                "tags",
+                "Tags",
+                {"type": "plain_text_input", "placeholder": _placeholder("#hotels #case-study")},
+                optional=True,
+            ),
+            _input(
+                "channel",
+                "Announce in",
+                {
+                    "type": "conversations_select",
+                    "default_to_current_conversation": True,
+                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                },
+            ),
+        ],
+    }
+
+
+def read_form(view: dict[str, Any]) -> dict[str, str]:
+    """The submitted form's raw values."""
+    values = view["state"]["values"]
+
+    def field(block: str, key: str = "value") -> str:
+        return values.get(block, {}).get("value", {}).get(key) or ""
+
+    return {
+        "url": field("url").strip(),
+        "title": field("title"),
+        "tags": field("tags"),
+        "channel": field("channel", "selected_conversation") or view.get("private_metadata", ""),
+    }
+
+
+def saved(message: str) -> dict[str, Any]:
+    """What the form turns into once the item is announced."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Share collateral"},
+        "close": {"type": "plain_text", "text": "Done"},
+        "blocks": [section(message)],
+    }

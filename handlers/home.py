@@ -1,0 +1,168 @@
+"""The App Home tab: the last 30 days of a workspace at a glance, and the next meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from logging import Logger
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.services import Services
+from handlers.collateral_views import link
+from handlers.common import (
+    Block,
+    bullets,
+    context_line,
+    divider,
+    header,
+    plural,
+    section,
+    team_of,
+)
+from handlers.text import escape
+from scheduler.rules import RuleError, Schedule, occurrences, parse_day_rule, parse_time
+from storage.home import HomeData, Meeting, home_data
+from storage.models import utcnow
+
+DAYS = 30
+TOP_CAMPAIGNS = 10
+MEETING_NAMES = {
+    "monthly": "Monthly field-intel meeting",
+    "quarterly": "Quarterly planning meeting",
+}
+FIRST_STEPS = {
+    "leads": "No leads rated yet. Rate your first lead: "
+    '`/lead ACME-42 4 campaign:"Q3 webinar" +budget +need ready to buy`',
+    "intel": "No field intel yet. Post what you hear: "
+    "`/intel competitor:Acme cut list price 20% in EMEA`",
+    "results": "No wins or losses reported yet. Report your first: "
+    '`/winloss win DEAL-7 campaign:"Q3 webinar" they loved the demo`',
+    "collateral": "No votes on collateral yet. Share a piece: "
+    "`/collateral add https://example.com/case-study.pdf Hotel case study #hotels`, "
+    "then click *Helpful*, *Not helpful* or *Used in a deal* on it.",
+    "meetings": "No meetings scheduled. A team lead can set one in its channel: "
+    "`/cadence set monthly first-tue 10:00 America/New_York agenda:2d`",
+}
+COLLATERAL_TITLE = "Most helpful collateral"
+UNAVAILABLE = "Tandem could not reach its database just now. Open this tab again in a minute."
+
+
+def _leads(data: HomeData) -> str:
+    stats = data.leads
+    if not stats.overall.count:
+        return FIRST_STEPS["leads"]
+    lines = [
+        f"*{escape(s.label) if s.label else '_no campaign_'}*: average *{s.average:.1f}*/5 "
+        f"from {plural(s.count, 'rating')}"
+        for s in stats.campaigns[:TOP_CAMPAIGNS]
+    ]
+    more = len(stats.campaigns) - TOP_CAMPAIGNS
+    total = stats.overall
+    overall = f"Overall *{total.average:.1f}*/5 from {plural(total.count, 'rating')}"
+    tail = f"\n_and {plural(more, 'more campaign')}_" if more > 0 else ""
+    return f"{overall}\n{bullets(lines, empty='')}{tail}"
+
+
+def _intel(data: HomeData) -> str:
+    if not data.intel:
+        return FIRST_STEPS["intel"]
+    ranked = sorted(data.intel.items(), key=lambda item: (-item[1], item[0]))
+    return " · ".join(f"{escape(kind)}: *{count:,}*" for kind, count in ranked)
+
+
+def _results(data: HomeData) -> str:
+    results = data.results
+    if results.win_rate is None:
+        return FIRST_STEPS["results"]
+    return (
+        f"{plural(results.wins, 'win')}, {plural(results.losses, 'loss', 'losses')} · "
+        f"win rate *{results.win_rate:.0%}*"
+    )
+
+
+def _collateral(data: HomeData) -> list[Block]:
+    # One section per item: a link may be long, and a cut link shows as raw markup.
+    if not data.collateral:
+        return [section(f"*{COLLATERAL_TITLE}*\n{FIRST_STEPS['collateral']}")]
+    return [section(f"*{COLLATERAL_TITLE}*")] + [
+        section(
+            f"• {link(c.url, c.title)}: {c.helpful:,} helpful · {c.not_helpful:,} not helpful · "
+            f"{c.used:,} used in a deal"
+        )
+        for c in data.collateral
+    ]
+
+
+def next_meeting(meeting: Meeting, *, now: datetime) -> datetime | None:
+    """When the meeting next starts, or None if its stored rule no longer parses."""
+    try:
+        schedule = Schedule(
+            rule=parse_day_rule(meeting.day_rule),
+            at=parse_time(meeting.at_time),
+            zone=meeting.zone,
+            months=tuple(int(m) for m in meeting.months.split(",")),
+        )
+        found = occurrences(schedule, after=now, count=1)
+    except (RuleError, ValueError, LookupError):
+        return None
+    return found[0].astimezone(schedule.tz) if found else None
+
+
+def _meetings(data: HomeData, *, now: datetime) -> str:
+    upcoming = [(next_meeting(m, now=now), m) for m in data.meetings]
+    lines = [
+        f"*{MEETING_NAMES.get(m.kind, escape(m.kind.title()))}*: "
+        f"{when:%a %-d %b %Y, %H:%M} {escape(m.zone)} in <#{m.channel_id}>"
+        for when, m in sorted(
+            ((w, m) for w, m in upcoming if w is not None), key=lambda pair: pair[0]
+        )
+    ]
+    return bullets(lines, empty=FIRST_STEPS["meetings"])
+
+
+def home_view(*, data: HomeData, now: datetime) -> dict[str, Any]:
+    """The Home tab for `data` as it stands at `now`."""
+    parts = [
+        ("Lead score by campaign", _leads(data)),
+        ("Field intel by kind", _intel(data)),
+        ("Wins and losses", _results(data)),
+    ]
+    blocks: list[Block] = [
+        header(f"Tandem: the last {DAYS} days"),
+        context_line(f"As of {now:%-d %b %Y, %H:%M} UTC. Open this tab again to refresh."),
+    ]
+    for title, body in parts:
+        blocks += [divider(), section(f"*{title}*\n{body}")]
+    blocks += [divider(), *_collateral(data)]
+    blocks += [divider(), section(f"*Next meetings*\n{_meetings(data, now=now)}")]
+    return {"type": "home", "blocks": blocks}
+
+
+def unavailable_view() -> dict[str, Any]:
+    return {"type": "home", "blocks": [header("Tandem"), section(UNAVAILABLE)]}
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    db = services.db
+
+    @app.event("app_home_opened")
+    async def home_opened(
+        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, logger: Logger
+    ) -> None:
+        # The Messages tab opens this event too; only the Home tab has a view to publish.
+        if event.get("tab") != "home":
+            return
+        now = utcnow()
+        try:
+            data = await db.read(
+                home_data, team_id=team_of(context), since=now - timedelta(days=DAYS), until=now
+            )
+        except SQLAlchemyError:
+            logger.exception("could not read the Home tab's figures")
+            view = unavailable_view()
+        else:
+            view = home_view(data=data, now=now)
+        await client.views_publish(user_id=event["user"], view=view)

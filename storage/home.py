@@ -1,0 +1,67 @@
+"""Everything the App Home tab shows, read in one session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
+
+from sqlmodel import Session
+
+from storage.cadences import active_cadences
+from storage.collateral import CollateralScore, collateral_ranking
+from storage.intel import intel_by_kind
+from storage.leads import LeadStats, lead_stats
+from storage.winloss import WinLossSummary, winloss_summary
+
+TOP_COLLATERAL = 5
+
+
+class _Period(TypedDict):
+    session: Session
+    team_id: str
+    since: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A cadence as stored; the tab works out its next date."""
+
+    kind: str
+    channel_id: str
+    day_rule: str
+    at_time: str
+    zone: str
+    months: str
+
+
+@dataclass(frozen=True)
+class HomeData:
+    leads: LeadStats
+    intel: dict[str, int]
+    results: WinLossSummary
+    collateral: tuple[CollateralScore, ...]
+    meetings: tuple[Meeting, ...]
+
+
+def home_data(*, session: Session, team_id: str, since: datetime, until: datetime) -> HomeData:
+    """One workspace's period at a glance, every figure aggregated in SQL."""
+    period = _Period(session=session, team_id=team_id, since=since, until=until)
+    return HomeData(
+        leads=lead_stats(**period),
+        intel=intel_by_kind(**period),
+        results=winloss_summary(**period),
+        collateral=tuple(collateral_ranking(**period, limit=TOP_COLLATERAL)),
+        meetings=tuple(
+            Meeting(
+                kind=c.kind,
+                channel_id=c.channel_id,
+                day_rule=c.day_rule,
+                at_time=c.at_time,
+                zone=c.zone,
+                months=c.months,
+            )
+            for c in active_cadences(session=session, team_id=team_id)
+        ),
+    )
