@@ -1,6 +1,9 @@
-"""Meeting agendas built from what was collected (INTERFACE STUB — being filled in).
+"""Meeting agendas built from what was collected.
 
-`build_agenda` is what delivery posts before a meeting and `/cadence preview` shows.
+`build_agenda` is what delivery posts before a meeting and `/cadence preview` shows:
+the monthly field-intel agenda covers the time since the previous occurrence of the
+meeting's rule; the quarterly planning agenda covers the quarter since the previous
+planning meeting and sets each measure beside the quarter before it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from handlers.common import section
+from scheduler import agenda_blocks
+from scheduler.agenda_files import INVITE_NAME, charts, invitation
+from scheduler.agenda_format import messages, slack_date
+from scheduler.agenda_top import summary_text, top_blocks
+from scheduler.measures import changes, measure
+from scheduler.rules import occurrences, previous_occurrence
+from scheduler.schedules import schedule_of
 from storage.models import Cadence
 
 Block = dict[str, Any]
+
+TITLES = {"monthly": "Field-intel meeting", "quarterly": "Quarterly planning meeting"}
 
 
 @dataclass(frozen=True)
@@ -31,17 +44,81 @@ class Agenda:
     files: list[AgendaFile] = field(default_factory=list)  # uploaded into the thread
 
 
+def title_of(cadence: Cadence) -> str:
+    return TITLES.get(cadence.kind, "Meeting")
+
+
 def build_agenda(
     *, session: Session, cadence: Cadence, occurrence: datetime, now: datetime
 ) -> Agenda:
     """The agenda for the meeting at `occurrence` (aware UTC) as it stands at `now`."""
-    title = "Field-intel meeting" if cadence.kind == "monthly" else "Quarterly planning meeting"
-    text = f"{title} agenda"
-    return Agenda(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    schedule = schedule_of(cadence)
+    zone, team_id = cadence.zone, cadence.team_id
+    # The rule's previous meeting, even one from before the cadence was set.
+    since = previous_occurrence(schedule, before=occurrence)
+    before = previous_occurrence(schedule, before=since)
+    until = max(now, since)
+    current = measure(session=session, team_id=team_id, since=since, until=until)
+    previous = measure(session=session, team_id=team_id, since=before, until=since)
+    new = changes(session=session, team_id=team_id, current=current, before=before)
+    quarterly = cadence.kind == "quarterly"
+    compared = previous if quarterly else None
+
+    title = title_of(cadence)
+    when = f"Meeting {slack_date(occurrence, zone)} · covering {slack_date(since, zone)} until now"
+    footer = ":thread: The full detail is in this message's thread."
+    files: list[AgendaFile] = []
+    thread = messages(
+        [
+            agenda_blocks.leads(current, compared),
+            agenda_blocks.intel(current, compared, new),
+            agenda_blocks.deals(current, compared),
+            agenda_blocks.collateral(current, compared),
+            agenda_blocks.glossary(current),
+        ]
+    )
+    if quarterly:
+        when += ", beside the quarter before"
+        [next_start] = occurrences(schedule, after=occurrence, count=1)
+        next_meeting = slack_date(next_start, zone)
+        footer = (
+            ":thread: The full detail, charts and an invitation to the next planning meeting "
+            f"({next_meeting}) are in this message's thread."
+        )
+        files = [AgendaFile(name, label, png) for name, label, png in charts(current, previous)]
+        files.append(
+            AgendaFile(
+                INVITE_NAME,
+                "Next planning meeting",
+                invitation(cadence=cadence, start=next_start, now=now),
+            )
+        )
+        thread.append(
+            [
+                section(
+                    f":calendar: *Next planning meeting:* {next_meeting}. "
+                    "The invitation is attached."
+                )
+            ]
+        )
+    blocks = top_blocks(
+        title=f"{title} agenda",
+        when=when,
+        now=current,
+        before=previous,
+        changes=new,
+        compare=quarterly,
+        footer=footer,
+    )
+    if current.empty:
+        text = f"{title} agenda: nothing was posted since the last meeting."
+    else:
+        text = f"{title} agenda: {summary_text(current)}. The full detail is in the thread."
+    return Agenda(text=text, blocks=blocks, thread=thread, files=files)
 
 
 def starting_now(*, cadence: Cadence, occurrence: datetime) -> tuple[str, list[Block]]:
     """The short "starting now" reminder posted at the meeting time."""
-    title = "Field-intel meeting" if cadence.kind == "monthly" else "Quarterly planning meeting"
-    text = f":bell: {title} starting now."
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    name = "field-intel meeting" if cadence.kind == "monthly" else "quarterly planning meeting"
+    text = f":bell: The {name} starts now — the agenda is in the message above and its thread."
+    return text, [section(text)]
