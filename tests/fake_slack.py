@@ -39,6 +39,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, deque[Failure]] = {}
         self._rejected: list[str] = []
+        self._holds: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -60,6 +61,9 @@ class FakeSlack:
             self.users.clear()
             self._failures.clear()
             self._rejected.clear()
+            for gate in self._holds.values():
+                gate.set()
+            self._holds.clear()
 
     def fail(
         self, method: str, status: int, *, times: int = 1, retry_after: int | None = None
@@ -69,6 +73,14 @@ class FakeSlack:
         with self._lock:
             queue = self._failures.setdefault(method, deque())
             queue.extend(Failure(status, headers) for _ in range(times))
+
+    def hold(self, channel: str) -> threading.Event:
+        """Keep answers to calls for `channel` waiting until the returned event is set.
+
+        A held call is recorded (in `sent`) only once it is answered.
+        """
+        with self._lock:
+            return self._holds.setdefault(channel, threading.Event())
 
     def sent(self, method: str) -> list[dict[str, Any]]:
         """The parameters of every successful call of `method`, in order."""
@@ -152,6 +164,13 @@ class FakeSlack:
                     return
                 method = path.removeprefix("/api/")
                 params = _params(body, self.headers.get("Content-Type", ""))
+                # GET methods such as chat.getPermalink send their arguments in the query.
+                query = self.path.partition("?")[2]
+                params = {**dict(parse_qsl(query, keep_blank_values=True)), **params}
+                with fake._lock:
+                    gate = fake._holds.get(str(params.get("channel")))
+                if gate is not None:
+                    gate.wait(timeout=30)
                 with fake._lock:
                     queue = fake._failures.get(method)
                     failure = queue.popleft() if queue else None
