@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scheduler.rules import occurrences_between, previous_occurrence
-from scheduler.schedules import schedule_of
+from scheduler.schedules import agenda_due, schedule_of
 from storage.models import Cadence
 
 AGENDA = "agenda"
@@ -21,6 +21,7 @@ START = "start"
 # How late "starting now" may still be posted: late is useful, an hour late is noise.
 START_GRACE = timedelta(minutes=30)
 _INSTANT = timedelta(microseconds=1)
+_DST_MARGIN = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,11 @@ def agenda_lead(cadence: Cadence) -> timedelta:
 def due_reminders(cadence: Cadence, *, now: datetime) -> list[Reminder]:
     """The reminders of `cadence` whose send time has come and whose meeting is not past."""
     schedule = schedule_of(cadence)
-    # Agendas: sent at t - lead <= now, before the meeting t > now.
-    agendas = occurrences_between(schedule, start=now, end=now + agenda_lead(cadence))
+    lead = agenda_lead(cadence)
+    # Agendas: sent at their due time <= now, before the meeting t > now. A day counted on
+    # the wall clock can be an hour longer than 24 h across a DST change, hence the margin.
+    upcoming = occurrences_between(schedule, start=now, end=now + lead + _DST_MARGIN)
+    agendas = [t for t in upcoming if agenda_due(t, lead=lead, zone=cadence.zone) <= now]
     # "Starting now": sent at t <= now, until now < t + grace.
     starts = occurrences_between(schedule, start=now - START_GRACE, end=now)
     return [_reminder(cadence, t, AGENDA) for t in agendas] + [

@@ -384,3 +384,17 @@ def test_slow_channel_does_not_hold_up_another(
         run.join(timeout=30)
     assert len(top_level(slack_api, "C2")) == 1
     assert sorted(r.channel_id for r in reports[0].posted) == ["C1", "C2"]
+
+
+def test_agenda_days_ahead_keep_the_meeting_wall_time_across_dst(
+    engine: Engine, client: WebClient, slack_api: FakeSlack
+) -> None:
+    """`agenda:2d` before a meeting just after the spring change comes at its local hour."""
+    add_cadence(engine, rule="third-mon 10:00 America/New_York")
+    # Meeting Mon 15 Mar 2027 10:00 EDT = 14:00Z; two days before is Sat 13 Mar 10:00 EST = 15:00Z.
+    early = run_due(engine=engine, client=client, now=datetime(2027, 3, 13, 14, 30, tzinfo=UTC))
+    assert early.posted == ()
+    report = run_due(engine=engine, client=client, now=datetime(2027, 3, 13, 15, 0, tzinfo=UTC))
+    assert [(r.kind, r.occurrence) for r in report.posted] == [
+        (AGENDA, datetime(2027, 3, 15, 14, 0, tzinfo=UTC))
+    ]
