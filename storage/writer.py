@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -72,6 +73,7 @@ class Writer:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        self._engine.dispose()
 
     def _serve(self) -> None:
         while True:
@@ -110,6 +112,16 @@ class Writer:
             _settle(job, result=result)
 
     def _transaction(self, batch: list[_Job]) -> list[Any]:
+        try:
+            return self._attempt(batch)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The database dropped the connection (restart, failover): nothing of this
+            # batch was committed, so run it once more on a fresh connection.
+            return self._attempt(batch)
+
+    def _attempt(self, batch: list[_Job]) -> list[Any]:
         results: dict[int, Any] = {}
         groups: dict[Many, list[int]] = {}
         with Session(self._engine, expire_on_commit=False) as session:
