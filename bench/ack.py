@@ -138,7 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=150_000)
+    parser.add_argument("--requests", type=int, default=300_000)
     parser.add_argument("--workers", default="1", help="web worker counts to compare, e.g. 1,2")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
