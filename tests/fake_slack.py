@@ -133,6 +133,9 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "apps.connections.open":
+            # Nothing listens there: Socket Mode clients keep retrying, which tests can watch.
+            return {"ok": True, "url": "ws://127.0.0.1:9/link"}
         if method == "auth.test":
             return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "files.getUploadURLExternal":

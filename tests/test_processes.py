@@ -15,6 +15,7 @@ import pytest
 from bot.app import create_app, create_web
 from bot.config import Settings
 from storage.db import Database, make_engine
+from tests.fake_slack import FakeSlack
 from tests.slack_client import SECRET
 
 CONFIG = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL", "PORT")
@@ -196,3 +197,29 @@ def test_unreachable_database_stops_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot bring the database up to date" in lines[0], done.stderr
+
+
+def test_socket_mode_with_an_app_token(tmp_path: Path, slack_api: FakeSlack) -> None:
+    """With SLACK_APP_TOKEN set the app opens a Socket Mode connection and needs no secret."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=clean_env(
+            SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-test", SLACK_API_URL=slack_api.url
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            if slack_api.calls and any(
+                c.method == "apps.connections.open" for c in slack_api.calls
+            ):
+                break
+            assert server.poll() is None
+            time.sleep(0.1)
+        opened = [c for c in slack_api.calls if c.method == "apps.connections.open"]
+        assert opened and opened[0].headers.get("Authorization") == "Bearer xapp-test"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
