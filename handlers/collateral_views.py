@@ -6,11 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from handlers.common import Block, context_line, header, plural, section
+from handlers.forms import Submission, View, input_block, modal, plain, text_input
 from handlers.text import escape
 from storage.collateral import VOTES, Announced
 from storage.models import Collateral
 
 FORM_ID = "collateral_form"
+TITLE = "Share collateral"
+TITLE_LIMIT = 300
 VOTE_ACTION = "collateral_vote_{vote}"
 VOTE_LABELS = {"helpful": "Helpful", "not_helpful": "Not helpful", "used": "Used in a deal"}
 _COUNT_NOUNS = {"helpful": "helpful", "not_helpful": "not helpful", "used": "used in a deal"}
@@ -146,86 +149,35 @@ def find_blocks(
     return blocks
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> Block:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {"action_id": "value", **element},
-    }
-
-
-def _placeholder(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": text}
-
-
-def collateral_form(*, channel_id: str) -> dict[str, Any]:
+def collateral_form(*, channel_id: str) -> View:
     """The modal `/collateral` opens when typed on its own."""
-    return {
-        "type": "modal",
-        "callback_id": FORM_ID,
-        "private_metadata": channel_id,
-        "title": {"type": "plain_text", "text": "Share collateral"},
-        "submit": {"type": "plain_text", "text": "Announce"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            _input(
-                "url",
-                "Link",
-                {
-                    "type": "url_text_input",
-                    "placeholder": _placeholder("https://example.com/case-study.pdf"),
-                },
-            ),
-            _input(
-                "title",
-                "Title",
-                {
-                    "type": "plain_text_input",
-                    "max_length": 300,
-                    "placeholder": _placeholder("Hotel case study"),
-                },
-            ),
-            _input(
-                "tags",
-                "Tags",
-                {"type": "plain_text_input", "placeholder": _placeholder("#hotels #case-study")},
-                optional=True,
-            ),
-            _input(
-                "channel",
-                "Announce in",
-                {
-                    "type": "conversations_select",
-                    "default_to_current_conversation": True,
-                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-                },
-            ),
-        ],
+    url = {"type": "url_text_input", "placeholder": plain("https://example.com/case-study.pdf")}
+    channel = {
+        "type": "conversations_select",
+        "default_to_current_conversation": True,
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
+    return modal(
+        callback_id=FORM_ID,
+        title=TITLE,
+        private_metadata=channel_id,
+        submit="Announce",
+        blocks=[
+            input_block("url", "Link", url),
+            input_block("title", "Title", text_input("Hotel case study", max_length=TITLE_LIMIT)),
+            input_block("tags", "Tags", text_input("#hotels #case-study"), optional=True),
+            input_block("channel", "Announce in", channel),
+        ],
+    )
 
 
 def read_form(view: dict[str, Any]) -> dict[str, str]:
     """The submitted form's raw values."""
-    values = view["state"]["values"]
-
-    def field(block: str, key: str = "value") -> str:
-        return values.get(block, {}).get("value", {}).get(key) or ""
-
+    form = Submission.of(view)
     return {
-        "url": field("url").strip(),
-        "title": field("title"),
-        "tags": field("tags"),
-        "channel": field("channel", "selected_conversation") or view.get("private_metadata", ""),
-    }
-
-
-def saved(message: str) -> dict[str, Any]:
-    """What the form turns into once the item is announced."""
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Share collateral"},
-        "close": {"type": "plain_text", "text": "Done"},
-        "blocks": [section(message)],
+        "url": form.value("url").strip(),
+        "title": form.value("title"),
+        "tags": form.value("tags"),
+        "channel": form.value("channel", "selected_conversation")
+        or view.get("private_metadata", ""),
     }

@@ -1,10 +1,16 @@
-"""What every feature's listeners share: Block Kit pieces, workspace scope, apologies."""
+"""What every feature's listeners share: Block Kit pieces, workspace scope, apologies.
+
+And the one way a command or a form answers once it has checked and stored its input.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from logging import Logger
+from typing import Any, Protocol, TypeVar
 
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
@@ -13,8 +19,12 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+from sqlalchemy.exc import SQLAlchemyError
+
+from handlers.text import escape
 
 Block = dict[str, Any]
+T = TypeVar("T")
 
 SORRY_STORAGE = (
     "Sorry, Tandem could not reach its database just now, so nothing was saved. "
@@ -34,6 +44,82 @@ def team_of(context: Mapping[str, Any]) -> str:
 def usage_reply(problem: str, usage: str) -> str:
     """What went wrong, then the right form."""
     return f"{problem}\n{usage}"
+
+
+class InputError(ValueError):
+    """Input that cannot be stored; `field` names the part that is wrong (a form's block id)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_lengths(
+    error: type[InputError], limits: Mapping[str, int], texts: Mapping[str, str | None]
+) -> None:
+    """Refuse the first text longer than its limit, naming it as the field that is wrong."""
+    for name, text in texts.items():
+        if text and len(text) > limits[name]:
+            raise error(
+                f"The {name} is too long ({limits[name]:,} characters at most).", field=name
+            )
+
+
+def text_or_none(text: str | None) -> str | None:
+    """The text without surrounding blanks; None when nothing is left."""
+    return (text or "").strip() or None
+
+
+class Reply(Protocol):
+    """How a listener answers whoever asked: in a command's ack, or in the submitted form."""
+
+    async def refuse(self, error: InputError) -> None: ...
+
+    async def sorry(self) -> None: ...
+
+    async def done(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    """Answers a slash command, seen only by the person who typed it."""
+
+    ack: AsyncAck
+    usage: str
+
+    async def refuse(self, error: InputError) -> None:
+        # Problems quote the input back as typed: escaped, it can never ping anyone.
+        await self.ack(text=usage_reply(escape(str(error)), self.usage))
+
+    async def sorry(self) -> None:
+        await self.ack(text=SORRY_STORAGE)
+
+    async def done(self, message: str) -> None:
+        await self.ack(text=message)
+
+
+async def save_and_confirm(
+    reply: Reply,
+    logger: Logger,
+    *,
+    failure: str,
+    check: Callable[[], T],
+    save: Callable[[T], Awaitable[str]],
+) -> None:
+    """Check the input, store it, then answer: what was wrong, an apology, or the receipt.
+
+    `save` stores and returns the receipt, so the receipt is only sent once the write committed;
+    `failure` is logged, with the traceback, when the database fails.
+    """
+    try:
+        message = await save(check())
+    except InputError as error:
+        await reply.refuse(error)
+    except SQLAlchemyError:
+        logger.exception(failure)
+        await reply.sorry()
+    else:
+        await reply.done(message)
 
 
 def header(text: str) -> Block:

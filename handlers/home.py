@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
+from handlers.cadence_words import TITLES
 from handlers.collateral_views import link
 from handlers.common import (
     Block,
@@ -29,10 +30,6 @@ from storage.models import utcnow
 
 DAYS = 30
 TOP_CAMPAIGNS = 10
-MEETING_NAMES = {
-    "monthly": "Monthly field-intel meeting",
-    "quarterly": "Quarterly planning meeting",
-}
 FIRST_STEPS = {
     "leads": "No leads rated yet. Rate your first lead: "
     '`/lead ACME-42 4 campaign:"Q3 webinar" +budget +need ready to buy`',
@@ -111,10 +108,14 @@ def next_meeting(meeting: Meeting, *, now: datetime) -> datetime | None:
     return found[0].astimezone(schedule.tz) if found else None
 
 
+def _meeting_name(kind: str) -> str:
+    return TITLES[kind].capitalize() if kind in TITLES else escape(kind.title())
+
+
 def _meetings(data: HomeData, *, now: datetime) -> str:
     upcoming = [(next_meeting(m, now=now), m) for m in data.meetings]
     lines = [
-        f"*{MEETING_NAMES.get(m.kind, escape(m.kind.title()))}*: "
+        f"*{_meeting_name(m.kind)}*: "
         f"{when:%a %-d %b %Y, %H:%M} {escape(m.zone)} in <#{m.channel_id}>"
         for when, m in sorted(
             ((w, m) for w, m in upcoming if w is not None), key=lambda pair: pair[0]

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from logging import Logger
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from bot.services import Services
 from handlers import intel_views
-from handlers.common import SORRY_STORAGE, plural, team_of, usage_reply
-from handlers.intel_views import SUBJECT_LIMIT, TEXT_LIMIT, Origin
-from handlers.text import TextError, Word, escape, first_word, unescape, words
-from storage.intel import KINDS, NewIntel, save_intel, search_intel, search_terms
+from handlers.common import CommandReply, plural, save_and_confirm, team_of, usage_reply
+from handlers.forms import FormReply, open_form
+from handlers.intel_input import KIND_LIST, build_intel, parse_intel
+from handlers.intel_views import Origin
+from handlers.text import escape, first_word, unescape
+from storage.intel import NewIntel, save_intel, search_intel, search_terms
 from storage.models import utcnow
 
-KIND_LIST = ", ".join(f"`{kind}:`" for kind in KINDS)
 USAGE = (
     "*Post field intel:* `/intel KIND:SUBJECT what you learned`, for example "
     "`/intel competitor:Acme cut list price 20% in EMEA` or "
@@ -31,79 +31,6 @@ USAGE = (
 )
 SEARCH_USAGE = "`/intel search WORDS`, for example `/intel search price EMEA`"
 SEARCH_LIMIT = 20
-_GROUP = re.compile(r"<[^<>]*>")  # Slack's markup: never split, as in handlers.text
-
-
-class IntelError(ValueError):
-    """A post that cannot be stored; `field` names the part that is wrong."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def build_intel(*, kind: str, subject: str | None, text: str) -> NewIntel:
-    """Check a post however it was entered: command, form or message shortcut."""
-    kind, subject, text = kind.strip().lower(), (subject or "").strip() or None, text.strip()
-    if kind not in KINDS:
-        raise IntelError(f"Pick a kind of intel: {KIND_LIST}.", field="kind")
-    if subject is None and kind != "market":
-        raise IntelError(
-            f"Say which {kind} it is about: `{kind}:Acme`, or quoted with spaces "
-            f'`{kind}:"Globex Corp"`.',
-            field="subject",
-        )
-    if subject is not None and len(subject) > SUBJECT_LIMIT:
-        raise IntelError(
-            f"The subject is too long ({SUBJECT_LIMIT} characters at most).", field="subject"
-        )
-    if not text:
-        raise IntelError("What did you learn? Write it after the subject.", field="text")
-    if len(text) > TEXT_LIMIT:
-        raise IntelError(f"That is too long ({TEXT_LIMIT:,} characters at most).", field="text")
-    return NewIntel(kind=kind, subject=subject, text=text)
-
-
-def first_word_of(text: str) -> Word | None:
-    """The first word of raw text; the free text after it may hold a stray quote."""
-    groups = [m.span() for m in _GROUP.finditer(text)]
-    # Whitespace inside a quote or a `<…>` group never ends a word, so the first cut
-    # whose prefix parses ends the first word; past a subject's length there is no point.
-    cuts = [
-        i
-        for i, c in enumerate(text[: SUBJECT_LIMIT + 100])
-        if c.isspace() and not _inside(i, groups)
-    ]
-    for cut in [*cuts, len(text)]:
-        try:
-            found = words(text[:cut])
-        except TextError:
-            continue
-        if found:
-            return found[0]
-    words(text)  # raises the grammar's own error
-    return None
-
-
-def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
-    return any(start < position < end for start, end in spans)
-
-
-def parse_intel(text: str) -> NewIntel:
-    """`KIND:SUBJECT text` (the subject quoted if it has spaces) → a post."""
-    try:
-        first = first_word_of(text)
-    except TextError as error:
-        raise IntelError(str(error), field="subject") from None
-    if first is None or first.key is None:
-        raise IntelError(
-            f"Start with the kind and subject, like `competitor:Acme`. Kinds: {KIND_LIST}.",
-            field="kind",
-        )
-    if first.key not in KINDS:
-        # The key is letters, digits, `_` and `-` only, so it is safe to show back.
-        raise IntelError(f"“{first.key}” is not a kind of intel. Kinds: {KIND_LIST}.", field="kind")
-    return build_intel(kind=first.key, subject=first.value, text=unescape(text[first.end :]))
 
 
 def confirmation(intel: NewIntel, *, permalink: bool = False) -> str:
@@ -117,6 +44,29 @@ def confirmation(intel: NewIntel, *, permalink: bool = False) -> str:
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
+    async def post(
+        context: AsyncBoltContext,
+        intel: NewIntel,
+        *,
+        user_id: str,
+        origin: Origin,
+        permalink: str | None = None,
+        receipt: str | None = None,
+    ) -> str:
+        """Store the post; the receipt for it."""
+        await db.write(
+            save_intel,
+            team_id=team_of(context),
+            intel=intel,
+            author_id=origin.author_id or user_id,
+            posted_by=user_id,
+            channel_id=origin.channel_id,
+            permalink=permalink,
+            now=utcnow(),
+            receipt=receipt,
+        )
+        return confirmation(intel, permalink=permalink is not None)
+
     @app.command("/intel")
     async def intel_command(
         ack: AsyncAck,
@@ -127,40 +77,22 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         text = command.get("text", "").strip()
         verb, rest = first_word(text)
+        origin = Origin(channel_id=command.get("channel_id") or None)
         if not text:
-            await ack()
-            origin = Origin(channel_id=command.get("channel_id") or None)
-            await client.views_open(
-                trigger_id=command["trigger_id"], view=intel_views.intel_form(origin=origin)
-            )
-            return
-        if verb == "help":
+            form = intel_views.intel_form(origin=origin)
+            await open_form(ack, client, trigger_id=command["trigger_id"], view=form)
+        elif verb == "help":
             await ack(text=USAGE)
-            return
-        if verb == "search":
+        elif verb == "search":
             await _search(ack=ack, context=context, text=rest)
-            return
-        try:
-            intel = parse_intel(text)
-        except IntelError as error:
-            await ack(text=usage_reply(str(error), USAGE))
-            return
-        user_id = command["user_id"]
-        try:
-            await db.write(
-                save_intel,
-                team_id=team_of(context),
-                intel=intel,
-                author_id=user_id,
-                posted_by=user_id,
-                channel_id=command.get("channel_id") or None,
-                now=utcnow(),
+        else:
+            await save_and_confirm(
+                CommandReply(ack, usage=USAGE),
+                logger,
+                failure="could not store an intel post",
+                check=lambda: parse_intel(text),
+                save=lambda intel: post(context, intel, user_id=command["user_id"], origin=origin),
             )
-        except SQLAlchemyError:
-            logger.exception("could not store an intel post")
-            await ack(text=SORRY_STORAGE)
-            return
-        await ack(text=confirmation(intel))
 
     async def _search(*, ack: AsyncAck, context: AsyncBoltContext, text: str) -> None:
         query = unescape(text).strip()
@@ -180,7 +112,6 @@ def register(app: AsyncApp, services: Services) -> None:
     async def save_as_intel(
         ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        await ack()
         message = shortcut.get("message") or {}
         origin = Origin(
             channel_id=(shortcut.get("channel") or {}).get("id"),
@@ -188,10 +119,8 @@ def register(app: AsyncApp, services: Services) -> None:
             # A bot's message has no `user`; the person saving it stands in as its author.
             author_id=message.get("user") or shortcut["user"]["id"],
         )
-        await client.views_open(
-            trigger_id=shortcut["trigger_id"],
-            view=intel_views.intel_form(origin=origin, text=unescape(message.get("text") or "")),
-        )
+        form = intel_views.intel_form(origin=origin, text=unescape(message.get("text") or ""))
+        await open_form(ack, client, trigger_id=shortcut["trigger_id"], view=form)
 
     @app.view(intel_views.FORM_ID)
     async def intel_form_submitted(
@@ -202,38 +131,32 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
         logger: Logger,
     ) -> None:
-        try:
-            intel = build_intel(**intel_views.read_form(view))
-        except IntelError as error:
-            await ack(response_action="errors", errors={error.field: str(error)})
-            return
         origin = intel_views.read_origin(view)
-        user_id = body["user"]["id"]
-        permalink = None
-        if origin.channel_id and origin.message_ts:
-            permalink = await _permalink(client, origin, logger)
-        try:
-            await db.write(
-                save_intel,
-                team_id=team_of(context),
-                intel=intel,
-                author_id=origin.author_id or user_id,
-                posted_by=user_id,
-                channel_id=origin.channel_id,
-                permalink=permalink,
-                now=utcnow(),
-                # Slack may deliver one submission twice; the view id makes it one post.
-                receipt=f"view:{view['id']}",
-            )
-        except IntegrityError:
-            logger.info("intel form %s was already stored by a concurrent request", view["id"])
-        except SQLAlchemyError:
-            logger.exception("could not store an intel post from the form")
-            await ack(response_action="errors", errors={"text": SORRY_STORAGE})
-            return
-        await ack(
-            response_action="update",
-            view=intel_views.saved(confirmation(intel, permalink=permalink is not None)),
+
+        async def keep(intel: NewIntel) -> str:
+            permalink = None
+            if origin.channel_id and origin.message_ts:
+                permalink = await _permalink(client, origin, logger)
+            try:
+                return await post(
+                    context,
+                    intel,
+                    user_id=body["user"]["id"],
+                    origin=origin,
+                    permalink=permalink,
+                    # Slack may deliver one submission twice; the view id makes it one post.
+                    receipt=f"view:{view['id']}",
+                )
+            except IntegrityError:
+                logger.info("intel form %s was already stored by a concurrent request", view["id"])
+                return confirmation(intel, permalink=permalink is not None)
+
+        await save_and_confirm(
+            FormReply(ack, title=intel_views.SAVED_TITLE, sorry_field="text"),
+            logger,
+            failure="could not store an intel post from the form",
+            check=lambda: build_intel(**intel_views.read_form(view)),
+            save=keep,
         )
 
 

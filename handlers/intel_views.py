@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.common import Block, context_line, plural, section
+from handlers.forms import Submission, View, input_block, modal, static_select, text_input
 from handlers.text import escape
 from storage.intel import KINDS
 from storage.models import IntelPost
 
 FORM_ID = "intel_form"
+SAVED_TITLE = "Field intel"
 TEXT_LIMIT = 3000
 SUBJECT_LIMIT = 200
 _SHOWN_TEXT = 2000
@@ -29,69 +31,44 @@ class Origin:
     author_id: str | None = None
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> Block:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {"action_id": "value", **element},
-    }
-
-
 def kind_label(kind: str) -> str:
     return kind.title()
 
 
-def intel_form(*, origin: Origin, text: str = "") -> dict[str, Any]:
+def intel_form(*, origin: Origin, text: str = "") -> View:
     """The modal `/intel` opens on its own, and the one the message shortcut opens prefilled."""
-    kinds = [{"text": {"type": "plain_text", "text": kind_label(k)}, "value": k} for k in KINDS]
-    body: dict[str, Any] = {
-        "type": "plain_text_input",
-        "multiline": True,
-        "max_length": TEXT_LIMIT,
-        "placeholder": {"type": "plain_text", "text": "Acme cut list price 20% in EMEA"},
-    }
-    if text:
-        body["initial_value"] = text[:TEXT_LIMIT]
+    kinds = static_select((kind_label(kind), kind) for kind in KINDS)
+    subject = text_input("Acme (may be empty for market)", max_length=SUBJECT_LIMIT)
+    body = text_input(
+        "Acme cut list price 20% in EMEA",
+        multiline=True,
+        max_length=TEXT_LIMIT,
+        initial=text[:TEXT_LIMIT],
+    )
     blocks = [
-        _input("kind", "Kind", {"type": "static_select", "options": kinds}),
-        _input(
-            "subject",
-            "Subject",
-            {
-                "type": "plain_text_input",
-                "max_length": SUBJECT_LIMIT,
-                "placeholder": {"type": "plain_text", "text": "Acme (may be empty for market)"},
-            },
-            optional=True,
-        ),
-        _input("text", "What did you learn?", body),
+        input_block("kind", "Kind", kinds),
+        input_block("subject", "Subject", subject, optional=True),
+        input_block("text", "What did you learn?", body),
     ]
     if origin.message_ts:
         blocks.append(context_line("The link to the message is kept with the post."))
     metadata = {k: v for k, v in vars(origin).items() if v}
-    title = "Save as field intel" if origin.message_ts else "Post field intel"
-    return {
-        "type": "modal",
-        "callback_id": FORM_ID,
-        "private_metadata": json.dumps(metadata, separators=(",", ":")),
-        "title": {"type": "plain_text", "text": title},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return modal(
+        callback_id=FORM_ID,
+        title="Save as field intel" if origin.message_ts else "Post field intel",
+        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        blocks=blocks,
+    )
 
 
 def read_form(view: dict[str, Any]) -> dict[str, Any]:
     """The submitted form's values, as `build_intel` keyword arguments."""
-    values = view["state"]["values"]
-
-    def text(block: str) -> str:
-        return values.get(block, {}).get("value", {}).get("value") or ""
-
-    kind = (values.get("kind", {}).get("value", {}).get("selected_option") or {}).get("value")
-    return {"kind": kind or "", "subject": text("subject") or None, "text": text("text")}
+    form = Submission.of(view)
+    return {
+        "kind": form.choice("kind"),
+        "subject": form.value("subject") or None,
+        "text": form.value("text"),
+    }
 
 
 def read_origin(view: dict[str, Any]) -> Origin:
@@ -104,16 +81,6 @@ def read_origin(view: dict[str, Any]) -> Origin:
         return Origin()
     fields = ("channel_id", "message_ts", "author_id")
     return Origin(**{name: str(data[name]) for name in fields if data.get(name)})
-
-
-def saved(message: str, *, title: str = "Field intel") -> dict[str, Any]:
-    """What the form turns into once the post is stored."""
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": title},
-        "close": {"type": "plain_text", "text": "Done"},
-        "blocks": [section(f":white_check_mark: {message}")],
-    }
 
 
 def headline(post: IntelPost) -> str:

@@ -10,11 +10,19 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from handlers import lead_views
-from handlers.common import SORRY_STORAGE, team_of, usage_reply
+from handlers.common import (
+    CommandReply,
+    InputError,
+    check_lengths,
+    save_and_confirm,
+    team_of,
+    text_or_none,
+    usage_reply,
+)
+from handlers.forms import FormReply, open_form
 from handlers.text import TextError, escape, first_word, parse_command
 from storage.leads import CRITERIA, NewRating, RatingWrite, lead_stats, save_ratings
 from storage.models import utcnow
@@ -34,12 +42,8 @@ _SCORE = re.compile(r"([1-5])(?:/5)?")
 _LIMITS = {"lead": 200, "campaign": 200, "segment": 200, "reason": 3000}
 
 
-class RatingError(ValueError):
+class RatingError(InputError):
     """A rating that cannot be stored; `field` names the part that is wrong."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def build_rating(
@@ -68,17 +72,13 @@ def build_rating(
             "so marketing can act on it: say what was wrong with the lead.",
             field="reason",
         )
-    fields = {"lead": lead_ref, "campaign": campaign, "segment": segment, "reason": reason}
-    for name, text in fields.items():
-        if text and len(text) > _LIMITS[name]:
-            raise RatingError(
-                f"The {name} is too long ({_LIMITS[name]:,} characters at most).", field=name
-            )
+    texts = {"lead": lead_ref, "campaign": campaign, "segment": segment, "reason": reason}
+    check_lengths(RatingError, _LIMITS, texts)
     return NewRating(
         lead_ref=lead_ref,
         score=value,
-        campaign=(campaign or "").strip() or None,
-        segment=(segment or "").strip() or None,
+        campaign=text_or_none(campaign),
+        segment=text_or_none(segment),
         criteria=criteria,
         reason=reason,
     )
@@ -143,10 +143,11 @@ def confirmation(rating: NewRating, *, replaced: bool) -> str:
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
-    async def store(context: AsyncBoltContext, user_id: str, rating: NewRating) -> bool:
+    async def rate(context: AsyncBoltContext, user_id: str, rating: NewRating) -> str:
+        """Store the rating; the receipt for it."""
         write = RatingWrite(team_id=team_of(context), user_id=user_id, rating=rating, now=utcnow())
         replaced: bool = await db.write_many(save_ratings, write)
-        return replaced
+        return confirmation(rating, replaced=replaced)
 
     @app.command("/lead")
     async def lead_command(
@@ -159,30 +160,20 @@ def register(app: AsyncApp, services: Services) -> None:
         text = command.get("text", "").strip()
         verb, rest = first_word(text)
         if not text:
-            await ack()
-            await client.views_open(
-                trigger_id=command["trigger_id"],
-                view=lead_views.rating_form(channel_id=command.get("channel_id", "")),
-            )
-            return
-        if verb == "help":
+            form = lead_views.rating_form(channel_id=command.get("channel_id", ""))
+            await open_form(ack, client, trigger_id=command["trigger_id"], view=form)
+        elif verb == "help":
             await ack(text=USAGE)
-            return
-        if verb == "stats":
+        elif verb == "stats":
             await _stats(ack=ack, context=context, text=rest)
-            return
-        try:
-            rating = parse_rating(text)
-        except RatingError as error:
-            await ack(text=usage_reply(str(error), USAGE))
-            return
-        try:
-            replaced = await store(context, command["user_id"], rating)
-        except SQLAlchemyError:
-            logger.exception("could not store a lead rating")
-            await ack(text=SORRY_STORAGE)
-            return
-        await ack(text=confirmation(rating, replaced=replaced))
+        else:
+            await save_and_confirm(
+                CommandReply(ack, usage=USAGE),
+                logger,
+                failure="could not store a lead rating",
+                check=lambda: parse_rating(text),
+                save=lambda rating: rate(context, command["user_id"], rating),
+            )
 
     async def _stats(*, ack: AsyncAck, context: AsyncBoltContext, text: str) -> None:
         try:
@@ -207,18 +198,10 @@ def register(app: AsyncApp, services: Services) -> None:
         context: AsyncBoltContext,
         logger: Logger,
     ) -> None:
-        try:
-            rating = build_rating(**lead_views.read_form(view))
-        except RatingError as error:
-            await ack(response_action="errors", errors={error.field: str(error)})
-            return
-        try:
-            replaced = await store(context, body["user"]["id"], rating)
-        except SQLAlchemyError:
-            logger.exception("could not store a lead rating from the form")
-            await ack(response_action="errors", errors={"reason": SORRY_STORAGE})
-            return
-        await ack(
-            response_action="update",
-            view=lead_views.saved(confirmation(rating, replaced=replaced)),
+        await save_and_confirm(
+            FormReply(ack, title=lead_views.TITLE, sorry_field="reason"),
+            logger,
+            failure="could not store a lead rating from the form",
+            check=lambda: build_rating(**lead_views.read_form(view)),
+            save=lambda rating: rate(context, body["user"]["id"], rating),
         )

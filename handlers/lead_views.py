@@ -1,107 +1,63 @@
-"""Block Kit for `/lead`: the rating form, its receipt, and the stats summary."""
+"""Block Kit for `/lead`: the rating form and the stats summary."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from handlers.common import Block, bullets, context_line, header, plural, section
+from handlers.forms import (
+    Submission,
+    View,
+    checkboxes,
+    input_block,
+    modal,
+    static_select,
+    text_input,
+)
 from handlers.text import escape
 from storage.leads import CRITERIA, LeadStats, RatingSummary
 
 FORM_ID = "lead_rating_form"
+TITLE = "Rate a lead"
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> Block:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {"action_id": "value", **element},
-    }
-
-
-def _text_input(placeholder: str, *, multiline: bool = False) -> dict[str, Any]:
-    return {
-        "type": "plain_text_input",
-        "multiline": multiline,
-        "placeholder": {"type": "plain_text", "text": placeholder},
-    }
-
-
-def _options(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"text": {"type": "plain_text", "text": n.title()}, "value": n} for n in names]
-
-
-def rating_form(*, channel_id: str) -> dict[str, Any]:
+def rating_form(*, channel_id: str) -> View:
     """The modal `/lead` opens when typed on its own."""
-    scores = tuple(str(n) for n in range(1, 6))
-    return {
-        "type": "modal",
-        "callback_id": FORM_ID,
-        "private_metadata": channel_id,
-        "title": {"type": "plain_text", "text": "Rate a lead"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            _input("lead", "Lead", _text_input("ACME-42")),
-            _input("score", "Score", {"type": "static_select", "options": _options(scores)}),
-            _input("campaign", "Campaign", _text_input("Q3 webinar"), optional=True),
-            _input("segment", "Segment", _text_input("Mid-market"), optional=True),
-            _input(
-                "met",
-                "Criteria met",
-                {"type": "checkboxes", "options": _options(CRITERIA)},
-                optional=True,
-            ),
-            _input(
-                "unmet",
-                "Criteria not met",
-                {"type": "checkboxes", "options": _options(CRITERIA)},
-                optional=True,
-            ),
-            _input(
+    criteria = [(name.title(), name) for name in CRITERIA]
+    return modal(
+        callback_id=FORM_ID,
+        title=TITLE,
+        private_metadata=channel_id,
+        blocks=[
+            input_block("lead", "Lead", text_input("ACME-42")),
+            input_block("score", "Score", static_select((str(n), str(n)) for n in range(1, 6))),
+            input_block("campaign", "Campaign", text_input("Q3 webinar"), optional=True),
+            input_block("segment", "Segment", text_input("Mid-market"), optional=True),
+            input_block("met", "Criteria met", checkboxes(criteria), optional=True),
+            input_block("unmet", "Criteria not met", checkboxes(criteria), optional=True),
+            input_block(
                 "reason",
                 "Why?",
-                _text_input("A 1 or 2 needs at least 10 characters", multiline=True),
+                text_input("A 1 or 2 needs at least 10 characters", multiline=True),
                 optional=True,
             ),
         ],
-    }
+    )
 
 
 def read_form(view: dict[str, Any]) -> dict[str, Any]:
     """The submitted form's values, as `build_rating` keyword arguments."""
-    values = view["state"]["values"]
-
-    def text(block: str) -> str:
-        return values.get(block, {}).get("value", {}).get("value") or ""
-
-    def chosen(block: str) -> list[str]:
-        picked = values.get(block, {}).get("value", {}).get("selected_options") or []
-        return [option["value"] for option in picked]
-
-    score = (values.get("score", {}).get("value", {}).get("selected_option") or {}).get("value")
-    criteria = {name: True for name in chosen("met")}
-    for name in chosen("unmet"):
+    form = Submission.of(view)
+    criteria = {name: True for name in form.choices("met")}
+    for name in form.choices("unmet"):
         criteria[name] = False
     return {
-        "lead_ref": text("lead"),
-        "score": score or "",
-        "campaign": text("campaign") or None,
-        "segment": text("segment") or None,
+        "lead_ref": form.value("lead"),
+        "score": form.choice("score"),
+        "campaign": form.value("campaign") or None,
+        "segment": form.value("segment") or None,
         "criteria": criteria,
-        "reason": text("reason"),
-    }
-
-
-def saved(message: str) -> dict[str, Any]:
-    """What the form turns into once the rating is stored."""
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Rate a lead"},
-        "close": {"type": "plain_text", "text": "Done"},
-        "blocks": [section(f":white_check_mark: {message}")],
+        "reason": form.value("reason"),
     }
 
 

@@ -9,11 +9,18 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from handlers import winloss_views
-from handlers.common import SORRY_STORAGE, team_of, usage_reply
+from handlers.common import (
+    CommandReply,
+    InputError,
+    check_lengths,
+    save_and_confirm,
+    team_of,
+    text_or_none,
+)
+from handlers.forms import FormReply, open_form
 from handlers.text import TextError, escape, first_word, parse_command
 from storage.models import utcnow
 from storage.winloss import NewResult, save_result
@@ -33,12 +40,8 @@ _MAX_AMOUNT = Decimal("999999999999.99")  # what Numeric(14, 2) holds
 _LIMITS = {"deal": 200, "competitor": 200, "campaign": 200, "reason": 3000}
 
 
-class ResultError(ValueError):
+class ResultError(InputError):
     """A report that cannot be stored; `field` names the part that is wrong."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def parse_amount(text: str) -> Decimal:
@@ -78,17 +81,13 @@ def build_result(
             field="reason",
         )
     texts = {"deal": deal_ref, "competitor": competitor, "campaign": campaign, "reason": reason}
-    for name, value in texts.items():
-        if value and len(value) > _LIMITS[name]:
-            raise ResultError(
-                f"The {name} is too long ({_LIMITS[name]:,} characters at most).", field=name
-            )
+    check_lengths(ResultError, _LIMITS, texts)
     return NewResult(
         outcome=normal,
         deal_ref=deal_ref,
-        competitor=(competitor or "").strip() or None,
+        competitor=text_or_none(competitor),
         amount=parse_amount(amount) if amount and amount.strip() else None,
-        campaign=(campaign or "").strip() or None,
+        campaign=text_or_none(campaign),
         reason=reason,
     )
 
@@ -141,10 +140,12 @@ def confirmation(result: NewResult, *, replaced: str | None) -> str:
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
-    async def store(context: AsyncBoltContext, user_id: str, result: NewResult) -> str | None:
-        return await db.write(
+    async def report(context: AsyncBoltContext, user_id: str, result: NewResult) -> str:
+        """Store the report; the receipt for it."""
+        replaced = await db.write(
             save_result, team_id=team_of(context), user_id=user_id, result=result, now=utcnow()
         )
+        return confirmation(result, replaced=replaced)
 
     @app.command("/winloss")
     async def winloss_command(
@@ -156,27 +157,18 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         text = command.get("text", "").strip()
         if not text:
-            await ack()
-            await client.views_open(
-                trigger_id=command["trigger_id"],
-                view=winloss_views.report_form(channel_id=command.get("channel_id", "")),
-            )
-            return
-        if first_word(text)[0] == "help":
+            form = winloss_views.report_form(channel_id=command.get("channel_id", ""))
+            await open_form(ack, client, trigger_id=command["trigger_id"], view=form)
+        elif first_word(text)[0] == "help":
             await ack(text=USAGE)
-            return
-        try:
-            result = parse_result(text)
-        except ResultError as error:
-            await ack(text=usage_reply(str(error), USAGE))
-            return
-        try:
-            replaced = await store(context, command["user_id"], result)
-        except SQLAlchemyError:
-            logger.exception("could not store a win/loss report")
-            await ack(text=SORRY_STORAGE)
-            return
-        await ack(text=confirmation(result, replaced=replaced))
+        else:
+            await save_and_confirm(
+                CommandReply(ack, usage=USAGE),
+                logger,
+                failure="could not store a win/loss report",
+                check=lambda: parse_result(text),
+                save=lambda result: report(context, command["user_id"], result),
+            )
 
     @app.view(winloss_views.FORM_ID)
     async def winloss_form_submitted(
@@ -186,18 +178,10 @@ def register(app: AsyncApp, services: Services) -> None:
         context: AsyncBoltContext,
         logger: Logger,
     ) -> None:
-        try:
-            result = build_result(**winloss_views.read_form(view))
-        except ResultError as error:
-            await ack(response_action="errors", errors={error.field: str(error)})
-            return
-        try:
-            replaced = await store(context, body["user"]["id"], result)
-        except SQLAlchemyError:
-            logger.exception("could not store a win/loss report from the form")
-            await ack(response_action="errors", errors={"reason": SORRY_STORAGE})
-            return
-        await ack(
-            response_action="update",
-            view=winloss_views.saved(confirmation(result, replaced=replaced)),
+        await save_and_confirm(
+            FormReply(ack, title=winloss_views.TITLE, sorry_field="reason"),
+            logger,
+            failure="could not store a win/loss report from the form",
+            check=lambda: build_result(**winloss_views.read_form(view)),
+            save=lambda result: report(context, body["user"]["id"], result),
         )

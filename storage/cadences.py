@@ -49,15 +49,15 @@ def set_cadence(
     return cadence
 
 
-def turn_off(*, session: Session, team_id: str, kind: str) -> bool:
-    """Stop the `kind` meeting; returns whether there was an active one to stop."""
+def turn_off(*, session: Session, team_id: str, kind: str) -> str | None:
+    """Stop the `kind` meeting; the channel it was held in, or None if none was active."""
     cadence = find_cadence(session=session, team_id=team_id, kind=kind)
     if cadence is None or not cadence.active:
-        return False
+        return None
     cadence.active = False
     session.add(cadence)
     session.flush()
-    return True
+    return cadence.channel_id
 
 
 def find_cadence(*, session: Session, team_id: str, kind: str) -> Cadence | None:

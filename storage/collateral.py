@@ -11,7 +11,8 @@ from sqlalchemy import ColumnElement, and_, case, delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from storage.models import Collateral, CollateralVote, Receipt
+from storage.models import Collateral, CollateralVote
+from storage.receipts import claim_receipt, release_receipt
 
 VOTES = ("helpful", "not_helpful", "used")
 
@@ -69,13 +70,10 @@ def save_collateral(
     receipt: str | None = None,
 ) -> int | None:
     """Store a new item; with `receipt`, None if that request was already acted on."""
-    if receipt is not None:
-        seen = select(col(Receipt.id)).where(
-            col(Receipt.team_id) == team_id, col(Receipt.key) == receipt
-        )
-        if session.scalars(seen).first() is not None:
-            return None
-        session.add(Receipt(team_id=team_id, key=receipt, created_at=now))
+    if receipt is not None and not claim_receipt(
+        session=session, team_id=team_id, key=receipt, now=now
+    ):
+        return None
     # Spaces around every tag, so `LIKE '% tag %'` finds whole tags only.
     tags = f" {' '.join(item.tags)} " if item.tags else ""
     row = Collateral(
@@ -113,9 +111,7 @@ def discard_collateral(
         )
     )
     if receipt is not None:
-        session.execute(
-            delete(Receipt).where(col(Receipt.team_id) == team_id, col(Receipt.key) == receipt)
-        )
+        release_receipt(session=session, team_id=team_id, key=receipt)
 
 
 def _counts(session: Session, collateral_id: int) -> dict[str, int]:

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import column, func, select, table, text
 from sqlmodel import Session, col
 
-from storage.models import IntelPost, Receipt
+from storage.models import IntelPost
+from storage.receipts import claim_receipt
 
 KINDS = ("competitor", "customer", "prospect", "market")
 # The FTS5 shadow table the migration keeps in step with intel_post (SQLite only).
@@ -50,17 +51,10 @@ def save_intel(
     receipt: str | None = None,
 ) -> bool:
     """Store a post; with a `receipt` key already used, store nothing and return False."""
-    if receipt is not None:
-        seen = session.scalars(
-            select(col(Receipt.id)).where(
-                col(Receipt.team_id) == team_id, col(Receipt.key) == receipt
-            )
-        ).first()
-        if seen is not None:
-            return False
-        # Flushed first: a racing process's duplicate fails here, before the post is added.
-        session.add(Receipt(team_id=team_id, key=receipt, created_at=now))
-        session.flush()
+    if receipt is not None and not claim_receipt(
+        session=session, team_id=team_id, key=receipt, now=now
+    ):
+        return False
     session.add(
         IntelPost(
             team_id=team_id,

@@ -108,13 +108,6 @@ def _row(write: RatingWrite, *, lead_key: str) -> dict[str, Any]:
     }
 
 
-def _insert_for(session: Session) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT; both databases support it."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
-
-
 @dataclass(frozen=True)
 class RatingSummary:
     label: str | None  # the campaign, or None for the overall line / no campaign

@@ -7,17 +7,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from handlers.cadence import USAGE, CadenceError, CadenceRequest, parse_set
-from handlers.cadence_views import FORM_ID, agenda_due, preview_blocks, upcoming_lines
+from handlers.cadence import USAGE
+from handlers.cadence_input import CadenceError, CadenceRequest, parse_set
+from handlers.cadence_views import FORM_ID, preview_blocks
+from handlers.cadence_words import upcoming_lines
 from scheduler.agenda import Agenda, AgendaFile
 from scheduler.rules import QUARTERLY, DayRule
+from scheduler.schedules import agenda_due
 from storage.models import Cadence
 from tests.fake_slack import FakeSlack
+from tests.forms import Payload, check_blocks, check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -126,14 +128,6 @@ def cadences(engine: Engine) -> list[tuple[Any, ...]]:
             )
             for c in rows
         ]
-
-
-def assert_valid_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert 0 < len(blocks) <= 50
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None
-        parsed.validate_json()
 
 
 async def test_lead_sets_monthly(slack: SignedSlack, slack_api: FakeSlack, engine: Engine) -> None:
@@ -277,13 +271,13 @@ async def test_list_and_next_for_everyone(slack: SignedSlack, slack_api: FakeSla
     )
     slack_api.add_user("U2")
     listing = await slack.command("/cadence", "list", user="U2")
-    assert_valid_blocks(listing.json()["blocks"])
+    check_blocks(listing.json()["blocks"])
     text = reply_text(listing)
     assert "*Monthly field-intel meeting* in <#C9>" in text
     assert "first Tuesday of each month at 10:00 America/New_York (`first-tue`)" in text
     assert "agenda 2 days before" in text and "agenda 6 hours before" in text
     upcoming = await slack.command("/cadence", "next", user="U2")
-    assert_valid_blocks(upcoming.json()["blocks"])
+    check_blocks(upcoming.json()["blocks"])
     start = first_tuesdays_at_ten(datetime.now(UTC), 1)[0]
     assert f"• {shown(start)} (agenda {shown(start - timedelta(days=2))})" in reply_text(upcoming)
     assert "*Quarterly planning meeting* in <#C1>" in reply_text(upcoming)
@@ -295,12 +289,12 @@ async def test_preview(slack: SignedSlack, slack_api: FakeSlack) -> None:
     """`preview` shows the agenda as valid blocks, with the default schedule when none is set."""
     slack_api.add_user("U2", tz="Europe/Paris")
     unset = await slack.command("/cadence", "preview quarterly", user="U2")
-    assert_valid_blocks(unset.json()["blocks"])
+    check_blocks(unset.json()["blocks"])
     assert "No quarterly planning meeting is set" in reply_text(unset)
     assert "10:00 Europe/Paris" in reply_text(unset)
     await slack.command("/cadence", EXAMPLE, user="ULEAD", channel="C9")
     response = await slack.command("/cadence", "preview monthly", user="U2")
-    assert_valid_blocks(response.json()["blocks"])
+    check_blocks(response.json()["blocks"])
     start = first_tuesdays_at_ten(datetime.now(UTC), 1)[0]
     assert f"field-intel meeting on {shown(start)}" in reply_text(response)
     assert "is set" not in reply_text(response)
@@ -315,31 +309,16 @@ async def test_help_and_unknown_words(slack: SignedSlack) -> None:
     assert USAGE in reply_text(response)
 
 
-def form_submission(values: dict[str, dict[str, Any]], *, user: str = "ULEAD") -> dict[str, Any]:
-    state = {block: {"value": value} for block, value in values.items()}
-    return {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "t"},
-        "user": {"id": user, "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": FORM_ID,
-            "private_metadata": "C5",
-            "state": {"values": state},
-            "team_id": "T1",
-        },
-    }
+def form_submission(values: dict[str, dict[str, Any]], *, user: str = "ULEAD") -> Payload:
+    return view_submission(FORM_ID, values, user=user, metadata="C5")
 
 
 FORM = {
-    "kind": {"type": "static_select", "selected_option": {"value": "monthly"}},
-    "rule": {"type": "plain_text_input", "value": "first-tue"},
+    "kind": selected("monthly"),
+    "rule": text_value("first-tue"),
     "time": {"type": "timepicker", "selected_time": "10:00"},
-    "zone": {"type": "plain_text_input", "value": "America/New_York"},
-    "agenda": {"type": "plain_text_input", "value": "2d"},
+    "zone": text_value("America/New_York"),
+    "agenda": text_value("2d"),
 }
 
 
@@ -350,13 +329,13 @@ async def test_form_opens_and_sets(
     response = await slack.command("/cadence", "", user="ULEAD", channel="C5")
     assert response.status_code == 200
     (opened,) = slack_api.sent("views.open")
-    View(**opened["view"]).validate_json()
+    check_view(opened["view"])
     assert opened["view"]["callback_id"] == FORM_ID
     assert opened["view"]["private_metadata"] == "C5"
     submitted = await slack.interaction(form_submission(FORM))
     answer = submitted.json()
     assert answer["response_action"] == "update"
-    View(**answer["view"]).validate_json()
+    check_view(answer["view"])
     assert cadences(engine)[0][1:7] == (
         "monthly",
         "C5",
@@ -372,9 +351,9 @@ async def test_form_opens_and_sets(
 @pytest.mark.parametrize(
     ("change", "user", "field"),
     [
-        ({"rule": {"type": "plain_text_input", "value": "first-tux"}}, "ULEAD", "rule"),
-        ({"zone": {"type": "plain_text_input", "value": "Mars/Olympus"}}, "ULEAD", "zone"),
-        ({"months": {"type": "plain_text_input", "value": "1,2"}}, "ULEAD", "months"),
+        ({"rule": text_value("first-tux")}, "ULEAD", "rule"),
+        ({"zone": text_value("Mars/Olympus")}, "ULEAD", "zone"),
+        ({"months": text_value("1,2")}, "ULEAD", "months"),
         ({}, "U2", "kind"),
     ],
 )
@@ -437,7 +416,7 @@ def test_preview_keeps_within_one_message() -> None:
         agenda=agenda,
         default=False,
     )
-    assert_valid_blocks(blocks)
+    check_blocks(blocks)
     assert len(blocks) == 1 + 15 + 1 + 20 + 1
     assert blocks[-1]["elements"][0]["text"] == (
         "2 more thread replies left out; attached in the thread: lead-scores.png."

@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from handlers.collateral import (
+from handlers.collateral_input import (
     CollateralError,
     parse_add,
     parse_find,
@@ -32,26 +30,10 @@ from storage.collateral import (
 from storage.db import session_scope
 from storage.models import Collateral, CollateralVote
 from tests.fake_slack import FakeSlack
+from tests.forms import Payload, check_blocks, check_view, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 EXAMPLE = "add https://example.com/hotel-case-study.pdf Hotel case study #hotels #case-study"
-
-
-def check_blocks(blocks: list[dict[str, Any]], *, limit: int = 50) -> None:
-    """Every block passes Block Kit validation, within Slack's limits."""
-    assert 0 < len(blocks) <= limit
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None
-        parsed.validate_json()
-        text = block.get("text")
-        if block["type"] == "section" and isinstance(text, dict):
-            assert len(text["text"]) <= 3000
-
-
-def check_view(view: dict[str, Any]) -> None:
-    View(**view).validate_json()
-    check_blocks(view["blocks"], limit=100)
 
 
 def texts(blocks: list[dict[str, Any]]) -> str:
@@ -366,28 +348,14 @@ async def test_help_and_modal(slack: SignedSlack, slack_api: FakeSlack) -> None:
 
 def form_submission(
     *, url: str, title: str, tags: str = "", channel: str = "C8", view_id: str = "V42"
-) -> dict[str, Any]:
+) -> Payload:
     values = {
-        "url": {"value": {"type": "url_text_input", "value": url}},
-        "title": {"value": {"type": "plain_text_input", "value": title}},
-        "tags": {"value": {"type": "plain_text_input", "value": tags or None}},
-        "channel": {"value": {"type": "conversations_select", "selected_conversation": channel}},
+        "url": {"type": "url_text_input", "value": url},
+        "title": text_value(title),
+        "tags": text_value(tags or None),
+        "channel": {"type": "conversations_select", "selected_conversation": channel},
     }
-    return {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "t"},
-        "user": {"id": "U1", "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": view_id,
-            "type": "modal",
-            "callback_id": FORM_ID,
-            "private_metadata": "C1",
-            "state": {"values": values},
-            "team_id": "T1",
-        },
-    }
+    return view_submission(FORM_ID, values, view_id=view_id)
 
 
 async def test_form_announces_in_the_chosen_channel(

@@ -24,8 +24,8 @@ from storage.models import (
 )
 from storage.winloss import WinLossSummary
 from tests.fake_slack import FakeSlack
+from tests.forms import check_view
 from tests.slack_client import SignedSlack
-from tests.test_collateral import check_view
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 EVERY_MONTH = ",".join(str(m) for m in range(1, 13))

@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 
-from handlers.intel import IntelError, parse_intel
+from handlers.intel_input import IntelError, parse_intel
 from handlers.intel_views import FORM_ID
 from storage.db import session_scope
 from storage.intel import (
@@ -26,6 +24,7 @@ from storage.intel import (
 )
 from storage.models import IntelPost
 from tests.fake_slack import FakeSlack
+from tests.forms import Payload, check_blocks, check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 ACME = "competitor:Acme cut list price 20% in EMEA"
@@ -77,9 +76,7 @@ def test_fts5_query_quotes_every_word() -> None:
 async def search(slack: SignedSlack, words: str, *, team: str = "T1") -> str:
     response = await slack.command("/intel", f"search {words}", team=team)
     assert response.status_code == 200
-    for block in response.json()["blocks"]:
-        Block.parse(block).validate_json()  # type: ignore[union-attr]
-    assert len(response.json()["blocks"]) <= 50
+    check_blocks(response.json()["blocks"])
     return reply_text(response)
 
 
@@ -155,34 +152,17 @@ async def test_help(slack: SignedSlack) -> None:
     assert "/intel KIND:SUBJECT" in reply_text(await slack.command("/intel", "help"))
 
 
-def submission(
-    values: dict[str, Any], *, metadata: dict[str, str], view_id: str = "V1", user: str = "U1"
-) -> dict[str, Any]:
-    state = {block: {"value": value} for block, value in values.items()}
-    return {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "t"},
-        "user": {"id": user, "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": view_id,
-            "type": "modal",
-            "callback_id": FORM_ID,
-            "private_metadata": json.dumps(metadata),
-            "state": {"values": state},
-            "team_id": "T1",
-        },
-    }
+def submission(values: dict[str, Any], *, metadata: dict[str, str], **options: Any) -> Payload:
+    return view_submission(FORM_ID, values, metadata=json.dumps(metadata), **options)
 
 
 def form_values(kind: str, subject: str | None, text: str) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "kind": {"type": "static_select", "selected_option": {"value": kind}},
-        "text": {"type": "plain_text_input", "value": text},
+        "kind": selected(kind),
+        "text": text_value(text),
     }
     if subject is not None:
-        values["subject"] = {"type": "plain_text_input", "value": subject}
+        values["subject"] = text_value(subject)
     return values
 
 
@@ -190,14 +170,14 @@ async def test_modal_stores_the_same_post(slack: SignedSlack, slack_api: FakeSla
     """`/intel` alone opens the form, and submitting it stores a post."""
     assert (await slack.command("/intel", "", channel="C5")).status_code == 200
     (opened,) = slack_api.sent("views.open")
-    View(**opened["view"]).validate_json()
+    check_view(opened["view"])
     assert opened["view"]["callback_id"] == FORM_ID
     metadata = json.loads(opened["view"]["private_metadata"])
     assert metadata == {"channel_id": "C5"}
     values = form_values("competitor", "Acme", "cut list price 20% in EMEA")
     response = await slack.interaction(submission(values, metadata=metadata))
     assert response.json()["response_action"] == "update"
-    View(**response.json()["view"]).validate_json()
+    check_view(response.json()["view"])
     assert "*Competitor · Acme*" in await search(slack, "price")
     assert slack_api.sent("chat.getPermalink") == []
 
@@ -242,7 +222,7 @@ async def test_shortcut_saves_the_message(
     assert (await slack.interaction(message_shortcut(text))).status_code == 200
     (opened,) = slack_api.sent("views.open")
     view = opened["view"]
-    View(**view).validate_json()
+    check_view(view)
     assert opened["trigger_id"] == "9.9.9"
     field = next(b for b in view["blocks"] if b["block_id"] == "text")
     assert field["element"]["initial_value"] == "Acme & co cut list price 20% <3 @sam @here"

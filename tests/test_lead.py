@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
-from slack_sdk.models.views import View
 
 from handlers.lead import RatingError, parse_rating
 from handlers.lead_views import FORM_ID
 from tests.fake_slack import FakeSlack
+from tests.forms import check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 EXAMPLE = 'ACME-42 2 campaign:"Q3 webinar" -budget +need contact left the company'
@@ -132,39 +131,20 @@ async def test_help_and_modal(slack: SignedSlack, slack_api: FakeSlack) -> None:
     assert response.status_code == 200
     (opened,) = slack_api.sent("views.open")
     assert opened["trigger_id"] == "1337.42.abcd"
-    View(**opened["view"]).validate_json()
+    check_view(opened["view"])
     assert opened["view"]["callback_id"] == FORM_ID
-
-
-def form_submission(values: dict[str, dict[str, Any]], *, team: str = "T1") -> dict[str, Any]:
-    state = {block: {"value": value} for block, value in values.items()}
-    return {
-        "type": "view_submission",
-        "team": {"id": team, "domain": "t"},
-        "user": {"id": "U1", "team_id": team},
-        "api_app_id": "A1",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": FORM_ID,
-            "private_metadata": "C1",
-            "state": {"values": state},
-            "team_id": team,
-        },
-    }
 
 
 async def test_form_stores_the_same_rating(slack: SignedSlack) -> None:
     """Submitting the form stores a rating just as the command does."""
     values = {
-        "lead": {"type": "plain_text_input", "value": "ACME-42"},
-        "score": {"type": "static_select", "selected_option": {"value": "2"}},
-        "campaign": {"type": "plain_text_input", "value": "Q3 webinar"},
+        "lead": text_value("ACME-42"),
+        "score": selected("2"),
+        "campaign": text_value("Q3 webinar"),
         "unmet": {"type": "checkboxes", "selected_options": [{"value": "budget"}]},
-        "reason": {"type": "plain_text_input", "value": "contact left the company"},
+        "reason": text_value("contact left the company"),
     }
-    response = await slack.interaction(form_submission(values))
+    response = await slack.interaction(view_submission(FORM_ID, values))
     assert response.status_code == 200
     assert response.json()["response_action"] == "update"
     summary = await stats(slack)
@@ -174,11 +154,11 @@ async def test_form_stores_the_same_rating(slack: SignedSlack) -> None:
 async def test_form_errors_name_the_field(slack: SignedSlack) -> None:
     """A low score without a reason in the form is refused next to the reason field."""
     values = {
-        "lead": {"type": "plain_text_input", "value": "ACME-42"},
-        "score": {"type": "static_select", "selected_option": {"value": "1"}},
-        "reason": {"type": "plain_text_input", "value": "bad"},
+        "lead": text_value("ACME-42"),
+        "score": selected("1"),
+        "reason": text_value("bad"),
     }
-    response = await slack.interaction(form_submission(values))
+    response = await slack.interaction(view_submission(FORM_ID, values))
     assert response.json()["response_action"] == "errors"
     assert "reason" in response.json()["errors"]
     assert "No ratings yet" in await stats(slack)
@@ -198,3 +178,9 @@ async def test_answers_well_within_three_seconds(slack: SignedSlack) -> None:
     response = await slack.command("/lead", EXAMPLE)
     assert "Saved" in reply_text(response)
     assert time.monotonic() - started < 1.0
+
+
+async def test_refusals_quote_input_as_text(slack: SignedSlack) -> None:
+    """A refusal that quotes the input back never turns it into a mention."""
+    text = reply_text(await slack.command("/lead", "ACME-42 &lt;!channel&gt; fine lead"))
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text

@@ -9,10 +9,10 @@ from sqlalchemy import Engine
 from handlers.collateral_views import REPEATED
 from storage.models import Collateral, CollateralVote, Receipt
 from tests.fake_slack import FakeSlack
+from tests.forms import check_view
 from tests.slack_client import SignedSlack
 from tests.test_collateral import (
     EXAMPLE,
-    check_view,
     count,
     counts_shown,
     form_submission,

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from slack_sdk.models.views import View
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -24,6 +23,7 @@ from storage.winloss import (
     winloss_summary,
 )
 from tests.fake_slack import FakeSlack
+from tests.forms import check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 EXAMPLE = 'loss DEAL-7 competitor:Acme amount:48000 campaign:"Q3 webinar" price was 30% higher'
@@ -132,44 +132,21 @@ async def test_help_and_modal(slack: SignedSlack, slack_api: FakeSlack) -> None:
     assert "/winloss win|loss DEAL" in reply_text(await slack.command("/winloss", "help"))
     assert (await slack.command("/winloss", "")).status_code == 200
     (opened,) = slack_api.sent("views.open")
-    View(**opened["view"]).validate_json()
+    check_view(opened["view"])
     assert opened["view"]["callback_id"] == FORM_ID
-
-
-def submission(values: dict[str, Any]) -> dict[str, Any]:
-    state = {block: {"value": value} for block, value in values.items()}
-    return {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "t"},
-        "user": {"id": "U1", "team_id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "1.2.3",
-        "view": {
-            "id": "V1",
-            "type": "modal",
-            "callback_id": FORM_ID,
-            "private_metadata": "C1",
-            "state": {"values": state},
-            "team_id": "T1",
-        },
-    }
-
-
-def text_value(value: str) -> dict[str, Any]:
-    return {"type": "plain_text_input", "value": value}
 
 
 async def test_form_stores_the_same_report(slack: SignedSlack, engine: Engine) -> None:
     """Submitting the form stores a report just as the command does."""
     values = {
-        "outcome": {"type": "static_select", "selected_option": {"value": "win"}},
+        "outcome": selected("win"),
         "deal": text_value("DEAL-3"),
         "amount": text_value("€1,200.50"),
         "reason": text_value("best integration story"),
     }
-    response = await slack.interaction(submission(values))
+    response = await slack.interaction(view_submission(FORM_ID, values))
     assert response.json()["response_action"] == "update"
-    View(**response.json()["view"]).validate_json()
+    check_view(response.json()["view"])
     assert summary(engine).amount_won == Decimal("1200.50")
 
 
@@ -187,9 +164,8 @@ async def test_form_errors_name_the_field(
     slack: SignedSlack, engine: Engine, values: dict[str, Any], field: str
 ) -> None:
     """A bad amount or a missing reason in the form is refused next to its field."""
-    outcome = {"type": "static_select", "selected_option": {"value": "loss"}}
-    values = {"outcome": outcome, "reason": text_value(""), **values}
-    response = await slack.interaction(submission(values))
+    values = {"outcome": selected("loss"), "reason": text_value(""), **values}
+    response = await slack.interaction(view_submission(FORM_ID, values))
     assert response.json()["response_action"] == "errors"
     assert list(response.json()["errors"]) == [field]
     assert summary(engine).losses == 0

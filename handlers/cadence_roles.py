@@ -1,0 +1,53 @@
+"""Who may set and turn off meetings: team leads, and workspace admins and owners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from scheduler.rules import RuleError, parse_zone
+
+REFUSAL = (
+    "Only workspace admins and owners, and the team leads named in Tandem's settings "
+    "(TANDEM_LEADS), can set or turn off meetings, so nothing was changed. Anyone can use "
+    "`/cadence list`, `/cadence next` and `/cadence preview monthly|quarterly`."
+)
+UNCHECKED = (
+    "Tandem could not check your role with Slack just now, so nothing was changed. "
+    "Please try again in a minute."
+)
+_ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
+
+
+@dataclass(frozen=True)
+class Person:
+    """What Slack and the settings say about whoever is asking."""
+
+    allowed: bool  # may set and turn off meetings
+    known: bool  # Slack answered users.info
+    zone: str | None  # their Slack time zone, if it is one Tandem knows
+
+
+async def person_of(client: AsyncWebClient, services: Services, user_id: str) -> Person:
+    """Ask Slack about `user_id`; when Slack cannot say, only the settings' leads are let in."""
+    try:
+        user: dict[str, Any] = (await client.users_info(user=user_id)).get("user") or {}
+    except SlackApiError:
+        return Person(allowed=services.is_lead(user_id), known=False, zone=None)
+    try:
+        zone = parse_zone(str(user["tz"])).key if user.get("tz") else None
+    except RuleError:
+        zone = None
+    admin = any(user.get(flag) for flag in _ADMIN_FLAGS)
+    return Person(allowed=services.is_lead(user_id) or admin, known=True, zone=zone)
+
+
+def refusal(person: Person) -> str | None:
+    """Why this person may not change a cadence, or None if they may."""
+    if person.allowed:
+        return None
+    return REFUSAL if person.known else UNCHECKED

@@ -1,0 +1,81 @@
+"""What `/intel`, its form and the message shortcut accept, as pure functions."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.common import InputError, text_or_none
+from handlers.intel_views import SUBJECT_LIMIT, TEXT_LIMIT
+from handlers.text import TextError, Word, unescape, words
+from storage.intel import KINDS, NewIntel
+
+KIND_LIST = ", ".join(f"`{kind}:`" for kind in KINDS)
+_GROUP = re.compile(r"<[^<>]*>")  # Slack's markup: never split, as in handlers.text
+
+
+class IntelError(InputError):
+    """A post that cannot be stored; `field` names the part that is wrong."""
+
+
+def build_intel(*, kind: str, subject: str | None, text: str) -> NewIntel:
+    """Check a post however it was entered: command, form or message shortcut."""
+    kind, subject, text = kind.strip().lower(), text_or_none(subject), text.strip()
+    if kind not in KINDS:
+        raise IntelError(f"Pick a kind of intel: {KIND_LIST}.", field="kind")
+    if subject is None and kind != "market":
+        raise IntelError(
+            f"Say which {kind} it is about: `{kind}:Acme`, or quoted with spaces "
+            f'`{kind}:"Globex Corp"`.',
+            field="subject",
+        )
+    if subject is not None and len(subject) > SUBJECT_LIMIT:
+        raise IntelError(
+            f"The subject is too long ({SUBJECT_LIMIT} characters at most).", field="subject"
+        )
+    if not text:
+        raise IntelError("What did you learn? Write it after the subject.", field="text")
+    if len(text) > TEXT_LIMIT:
+        raise IntelError(f"That is too long ({TEXT_LIMIT:,} characters at most).", field="text")
+    return NewIntel(kind=kind, subject=subject, text=text)
+
+
+def first_word_of(text: str) -> Word | None:
+    """The first word of raw text; the free text after it may hold a stray quote."""
+    groups = [m.span() for m in _GROUP.finditer(text)]
+    # Whitespace inside a quote or a `<…>` group never ends a word, so the first cut
+    # whose prefix parses ends the first word; past a subject's length there is no point.
+    cuts = [
+        i
+        for i, c in enumerate(text[: SUBJECT_LIMIT + 100])
+        if c.isspace() and not _inside(i, groups)
+    ]
+    for cut in [*cuts, len(text)]:
+        try:
+            found = words(text[:cut])
+        except TextError:
+            continue
+        if found:
+            return found[0]
+    words(text)  # raises the grammar's own error
+    return None
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < position < end for start, end in spans)
+
+
+def parse_intel(text: str) -> NewIntel:
+    """`KIND:SUBJECT text` (the subject quoted if it has spaces) → a post."""
+    try:
+        first = first_word_of(text)
+    except TextError as error:
+        raise IntelError(str(error), field="subject") from None
+    if first is None or first.key is None:
+        raise IntelError(
+            f"Start with the kind and subject, like `competitor:Acme`. Kinds: {KIND_LIST}.",
+            field="kind",
+        )
+    if first.key not in KINDS:
+        # The key is letters, digits, `_` and `-` only, so it is safe to show back.
+        raise IntelError(f"“{first.key}” is not a kind of intel. Kinds: {KIND_LIST}.", field="kind")
+    return build_intel(kind=first.key, subject=first.value, text=unescape(text[first.end :]))

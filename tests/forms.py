@@ -1,0 +1,69 @@
+"""Form submissions as Slack sends them, and the Block Kit checks every message and view pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+Payload = dict[str, Any]
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+SECTION_TEXT = 3000
+
+
+def text_value(value: str | None) -> dict[str, Any]:
+    """A plain-text input as the submission's state holds it."""
+    return {"type": "plain_text_input", "value": value}
+
+
+def selected(value: str) -> dict[str, Any]:
+    """A drop-down with the option `value` picked."""
+    return {"type": "static_select", "selected_option": {"value": value}}
+
+
+def view_submission(
+    callback_id: str,
+    values: dict[str, dict[str, Any]],
+    *,
+    team: str = "T1",
+    user: str = "U1",
+    view_id: str = "V1",
+    metadata: str = "C1",
+) -> Payload:
+    """The view_submission of the form `callback_id`, each input's state under its block id."""
+    state = {block: {"value": element} for block, element in values.items()}
+    return {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "t"},
+        "user": {"id": user, "team_id": team},
+        "api_app_id": "A1",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": view_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": state},
+            "team_id": team,
+        },
+    }
+
+
+def check_blocks(blocks: list[dict[str, Any]], *, limit: int = MESSAGE_BLOCKS) -> None:
+    """Every block passes Block Kit validation, within Slack's limits."""
+    assert 0 < len(blocks) <= limit
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.validate_json()
+        text = block.get("text")
+        if block["type"] == "section" and isinstance(text, dict):
+            assert len(text["text"]) <= SECTION_TEXT
+
+
+def check_view(view: dict[str, Any]) -> None:
+    """The view passes Block Kit validation, and so does each of its blocks."""
+    View(**view).validate_json()
+    check_blocks(view["blocks"], limit=VIEW_BLOCKS)
