@@ -24,6 +24,22 @@ from storage.db import Database, ping
 FEATURES = (lead, glossary, intel, winloss, collateral, cadence, home)
 
 
+class _TokenNotices(logging.Filter):
+    """Drops Bolt's start-up notices that SLACK_BOT_TOKEN goes unused.
+
+    Bolt reads that variable itself and warns because `authorize` is given; but
+    `authorize` is how the token reaches every request, so the notices only mislead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "`token`" not in message or "will be" not in message
+
+
+_LOG = logging.getLogger("tandem")
+_LOG.addFilter(_TokenNotices())
+
+
 def create_app(*, settings: Settings, db: Database) -> AsyncApp:
     """The Bolt app with every feature's listeners registered."""
     # The token reaches each request's client through `authorize`.
@@ -41,7 +57,7 @@ def create_app(*, settings: Settings, db: Database) -> AsyncApp:
         authorize=authorize,
         # Listeners ack only after their work is committed, so the answer is the truth.
         process_before_response=True,
-        logger=logging.getLogger("tandem"),
+        logger=_LOG,
     )
     services = Services(settings=settings, db=db)
     for feature in FEATURES:
