@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 WIDTH, HEIGHT, DPI = 8, 4.5, 100  # 800 x 450 pixels
 CURRENT_COLOUR = "#1f6feb"
@@ -67,6 +68,9 @@ def comparison_chart(
         axes.set_xticks(list(positions), names, fontsize=11)
     axes.tick_params(axis="y", labelsize=10)
     axes.yaxis.set_major_formatter(lambda value, _position: _number(value))
+    if all(float(v).is_integer() for v in (*current, *previous)):
+        # Counts: no ticks at 0.2 of a deal.
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.margins(y=0.15)
     # With one or two labels, keep bars from stretching across the whole chart.
     pad = max(0.0, (3 - len(labels)) / 2)
