@@ -27,8 +27,8 @@ POSTGRES_URL = os.environ.get(
     "TANDEM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 ENABLE_POSTGRES = (
-    "PostgreSQL is not answering at {url}; its runs are skipped. Start it, or point "
-    "TANDEM_TEST_POSTGRES_URL at one, to run them."
+    "PostgreSQL is not answering at {url}: start it, or point TANDEM_TEST_POSTGRES_URL "
+    "at one, to run them."
 )
 
 
@@ -45,6 +45,57 @@ def _postgres_admin() -> Engine | None:
         engine.dispose()
         return None
     return engine
+
+
+_POSTGRES: dict[str, bool] = {}
+
+
+def _postgres_answers() -> bool:
+    if "up" not in _POSTGRES:
+        admin = _postgres_admin()
+        _POSTGRES["up"] = admin is not None
+        if admin is not None:
+            admin.dispose()
+    return _POSTGRES["up"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without PostgreSQL, skip its runs up front (or fail, when CI requires them)."""
+    on_postgres = [item for item in items if "[postgresql" in item.nodeid]
+    if not on_postgres or _postgres_answers():
+        return
+    if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+    skip = pytest.mark.skip(reason="PostgreSQL is not answering")
+    for item in on_postgres:
+        item.add_marker(skip)
+    config.stash[_SKIPPED] = len(on_postgres)
+
+
+_SKIPPED = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    skipped = config.stash.get(_SKIPPED, 0)
+    if skipped:
+        terminalreporter.write_line(
+            f"{skipped} PostgreSQL runs skipped. " + ENABLE_POSTGRES.format(url=POSTGRES_URL),
+            yellow=True,
+        )
+
+
+@pytest.fixture
+def postgres_admin() -> Iterator[Engine]:
+    """An autocommit engine on the PostgreSQL server, for tests that make their own databases."""
+    admin = _postgres_admin()
+    if admin is None:
+        if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1":
+            pytest.fail(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+        pytest.skip(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+    yield admin
+    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

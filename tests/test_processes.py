@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
 from bot.app import create_app, create_web
 from bot.config import Settings
@@ -145,15 +146,9 @@ def test_release_migrates(tmp_path: Path) -> None:
     assert (tmp_path / "tandem.db").exists()
 
 
-def test_concurrent_starts_migrate_once(tmp_path: Path) -> None:
+def test_concurrent_starts_migrate_once(tmp_path: Path, postgres_admin: Engine) -> None:
     """Three processes migrating a new PostgreSQL database at once all succeed."""
-    from sqlalchemy import text
-
-    from tests.conftest import _postgres_admin
-
-    admin = _postgres_admin()
-    if admin is None:
-        pytest.skip("PostgreSQL is not answering")
+    admin = postgres_admin
     name = f"tandem_race_{os.getpid()}"
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -177,7 +172,6 @@ def test_concurrent_starts_migrate_once(tmp_path: Path) -> None:
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_unreachable_database_stops_with_one_line(tmp_path: Path) -> None:
