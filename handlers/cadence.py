@@ -24,7 +24,7 @@ from handlers.cadence_input import (
     parse_set,
 )
 from handlers.cadence_roles import Person, person_of, refusal
-from handlers.common import CommandReply, save_and_confirm, team_of, usage_reply
+from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
 from handlers.text import escape, first_word
 from scheduler.agenda import build_agenda
@@ -68,7 +68,8 @@ def register(app: AsyncApp, services: Services) -> None:
     async def tell_channel(asker: Asker, channel: str, note: str) -> str:
         """Post the one-line note; a warning for the actor if Slack refused it."""
         try:
-            await asker.client.chat_postMessage(channel=channel, text=note)
+            # A slow post (Slack rate-limiting the channel) finishes after the answer.
+            await in_time(asker.client.chat_postMessage(channel=channel, text=note))
         except SlackApiError as error:
             asker.logger.warning("could not post a cadence note in %s: %s", channel, error)
             return words.cannot_post(channel, str(error.response.get("error")))

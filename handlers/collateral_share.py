@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from handlers import collateral_views as views
+from handlers.common import in_time
 from storage.collateral import (
     VOTES,
     Announced,
@@ -73,6 +74,32 @@ async def share(
         message_ts=None,
         counts=dict.fromkeys(VOTES, 0),
     )
+    announcing = _announce(
+        db=db,
+        client=client,
+        logger=logger,
+        shown=shown,
+        team_id=team_id,
+        channel_id=channel_id,
+        receipt=receipt,
+    )
+    outcome = await in_time(announcing)
+    if outcome is None:
+        return Outcome(problem=views.announcing_later(channel_id))
+    return outcome
+
+
+async def _announce(
+    *,
+    db: Database,
+    client: AsyncWebClient,
+    logger: Logger,
+    shown: Announced,
+    team_id: str,
+    channel_id: str,
+    receipt: str | None,
+) -> Outcome:
+    """Post the announcement and remember it; an item Slack will not show is taken back."""
     try:
         posted = await client.chat_postMessage(
             channel=channel_id,
@@ -85,7 +112,7 @@ async def share(
             logger.exception("could not announce collateral")
         try:
             await db.write(
-                discard_collateral, team_id=team_id, collateral_id=collateral_id, receipt=receipt
+                discard_collateral, team_id=team_id, collateral_id=shown.id, receipt=receipt
             )
         except SQLAlchemyError:
             logger.exception("could not take back collateral that was not announced")
@@ -94,7 +121,7 @@ async def share(
         await db.write(
             record_announcement,
             team_id=team_id,
-            collateral_id=collateral_id,
+            collateral_id=shown.id,
             channel_id=posted["channel"],
             message_ts=posted["ts"],
         )

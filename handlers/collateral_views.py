@@ -108,6 +108,14 @@ def not_announced(error: str | None, channel_id: str) -> str:
     return f"Nothing was shared: {reason}"
 
 
+def announcing_later(channel_id: str) -> str:
+    """When Slack is slow to take the announcement: it is still on its way."""
+    return (
+        f"Slack is slow to answer just now; the announcement will appear in <#{channel_id}> "
+        "shortly. If it has not after a few minutes, share the link again."
+    )
+
+
 def vote_receipt(item: Announced, *, vote: str, previous: str | None) -> str:
     """What the voter alone sees after a click."""
     title = escape(item.title)

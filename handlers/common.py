@@ -5,6 +5,8 @@ And the one way a command or a form answers once it has checked and stored its i
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from logging import Logger
@@ -147,3 +149,30 @@ def bullets(lines: Sequence[str], *, empty: str) -> str:
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+# Slack gives a command 3 seconds; a Slack call made before answering (a channel post
+# waiting out a 429, say) gets this much of them, then finishes in the background.
+SLACK_CALL_BUDGET = 2.0
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+_log = logging.getLogger("tandem")
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    _BACKGROUND.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("a Slack call that outlived its request failed", exc_info=task.exception())
+
+
+async def in_time(call: Awaitable[T], *, seconds: float = SLACK_CALL_BUDGET) -> T | None:
+    """The call's result if it is done within `seconds`; else None while it goes on.
+
+    A call that finishes in time and fails raises here as usual.
+    """
+    task = asyncio.ensure_future(call)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        return task.result()
+    _BACKGROUND.add(task)
+    task.add_done_callback(_settled)
+    return None

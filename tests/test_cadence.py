@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -421,3 +423,21 @@ def test_preview_keeps_within_one_message() -> None:
     assert blocks[-1]["elements"][0]["text"] == (
         "2 more thread replies left out; attached in the thread: lead-scores.png."
     )
+
+
+async def test_slow_channel_note_does_not_hold_the_answer(
+    slack: SignedSlack, slack_api: FakeSlack
+) -> None:
+    """A channel note Slack is slow to take is posted after the lead is answered, in time."""
+    release = slack_api.hold("C9")
+    started = monotonic()
+    response = await slack.command("/cadence", EXAMPLE, user="ULEAD", channel="C9")
+    assert monotonic() - started < 2.9
+    assert "Set:" in reply_text(response)
+    release.set()
+    for _ in range(100):
+        if slack_api.sent("chat.postMessage"):
+            break
+        await asyncio.sleep(0.05)
+    (note,) = slack_api.sent("chat.postMessage")
+    assert note["channel"] == "C9"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -450,3 +452,24 @@ def test_aggregations_are_scoped_and_bounded(engine: Engine) -> None:
         ("used", 0, 1, 1),
     ]
     assert [c.title for c in unvoted] == ["quiet", "old"]
+
+
+async def test_slow_slack_still_answers_in_time(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """When Slack is slow to announce, the sharer is answered in time and the item lands later."""
+    release = slack_api.hold("CSLOW")
+    started = time.monotonic()
+    response = await slack.command(
+        "/collateral", "add https://example.com/deck.pdf Deck #sales", channel="CSLOW"
+    )
+    assert time.monotonic() - started < 2.9
+    assert "will appear in <#CSLOW> shortly" in reply_text(response)
+    release.set()
+    for _ in range(100):
+        if slack_api.sent("chat.postMessage"):
+            break
+        await asyncio.sleep(0.05)
+    (announced,) = slack_api.sent("chat.postMessage")
+    assert announced["channel"] == "CSLOW"
+    assert count(engine, Collateral) == 1
