@@ -21,6 +21,7 @@ from bot.app import create_app, create_web
 from bot.config import Settings
 from storage.db import Database, make_engine, migrate, normalize_url
 from tests.fake_slack import FakeSlack
+from tests.forms import check_blocks, check_view
 from tests.slack_client import SECRET, SignedSlack
 
 POSTGRES_URL = os.environ.get(
@@ -160,10 +161,19 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def slack_api(fake_slack: FakeSlack) -> Iterator[FakeSlack]:
-    """The fake Slack Web API, with nothing recorded yet."""
+    """The fake Slack Web API, with nothing recorded yet.
+
+    Afterwards every message and view the app sent must have passed Block Kit validation.
+    """
     fake_slack.reset()
     yield fake_slack
+    sent = list(fake_slack.calls)
     fake_slack.reset()
+    for call in sent:
+        if call.method.startswith("views.") and isinstance(call.params.get("view"), dict):
+            check_view(call.params["view"])
+        elif call.method.startswith("chat.") and call.params.get("blocks"):
+            check_blocks(call.params["blocks"])
 
 
 @pytest.fixture

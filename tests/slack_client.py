@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from tests.forms import check_blocks, check_view
+
 SECRET = "test-signing-secret"
 
 
@@ -43,7 +45,9 @@ class SignedSlack:
             sent["X-Slack-Signature"] = signature(
                 secret=secret or self.secret, timestamp=timestamp, body=body
             )
-        return await self.http.post("/slack/events", content=body, headers=sent)
+        response = await self.http.post("/slack/events", content=body, headers=sent)
+        _check_reply(response)
+        return response
 
     async def command(
         self,
@@ -91,6 +95,17 @@ class SignedSlack:
             "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
         }
         return await self.post(json.dumps(envelope), content_type="application/json", **options)
+
+
+def _check_reply(response: httpx.Response) -> None:
+    """Whatever the app answers Slack with must pass Block Kit validation too."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    data = response.json()
+    if data.get("blocks"):
+        check_blocks(data["blocks"])
+    if isinstance(data.get("view"), dict):
+        check_view(data["view"])
 
 
 def reply_text(response: httpx.Response) -> str:

@@ -33,6 +33,10 @@ async def test_async_client_retries_too(slack_api: FakeSlack) -> None:
     slack_api.fail("views.publish", 429, retry_after=1)
     slack_api.fail("views.publish", 503)
     client = async_web_client(token="xoxb-test", base_url=slack_api.url)
-    response = await client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
+    view = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    response = await client.views_publish(user_id="U1", view=view)
     assert response["ok"]
     assert slack_api.attempts("views.publish") == 3
