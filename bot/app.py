@@ -18,10 +18,10 @@ from starlette.routing import Route
 from bot.config import Settings
 from bot.services import Services
 from bot.slack import async_web_client
-from handlers import cadence, collateral, glossary, home, intel, lead, winloss
+from handlers import cadence, collateral, errors, glossary, home, intel, lead, winloss
 from storage.db import Database, ping
 
-FEATURES = (lead, glossary, intel, winloss, collateral, cadence, home)
+FEATURES = (lead, glossary, intel, winloss, collateral, cadence, home, errors)
 
 
 class _TokenNotices(logging.Filter):

@@ -1,0 +1,63 @@
+"""With the database down, people still get an answer that says nothing was saved."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.app import create_app, create_web
+from bot.config import Settings
+from handlers.common import SORRY_STORAGE
+from storage.db import Database, make_engine
+from tests.fake_slack import FakeSlack
+from tests.forms import selected, text_value, view_submission
+from tests.slack_client import SECRET, SignedSlack, reply_text
+
+
+@pytest.fixture
+async def down(slack_api: FakeSlack) -> AsyncIterator[SignedSlack]:
+    """The app wired to a database that does not answer."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack_api.url,
+    )
+    db = Database(make_engine("postgresql://postgres@127.0.0.1:1/nowhere"))
+    web = create_web(app=create_app(settings=settings, db=db), db=db)
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
+        yield SignedSlack(http)
+    db.writer.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [
+        ("/lead", "ACME-42 4 fine"),
+        ("/lead", "stats"),
+        ("/intel", "competitor:Acme cut prices"),
+        ("/intel", "search price"),
+        ("/winloss", "win DEAL-1 champion pushed it"),
+        ("/glossary", "set MQL = Marketing Qualified Lead"),
+        ("/glossary", "MQL"),
+        ("/collateral", "find #hotels"),
+    ],
+)
+async def test_commands_apologise(down: SignedSlack, command: str, text: str) -> None:
+    """A command that cannot reach the database answers 200 with an apology."""
+    response = await down.command(command, text)
+    assert response.status_code == 200
+    assert reply_text(response) == SORRY_STORAGE
+
+
+async def test_form_apologises(down: SignedSlack) -> None:
+    """A form submitted while the database is down says nothing was saved."""
+    values = {"lead": text_value("ACME-42"), "score": selected("4")}
+    response = await down.interaction(view_submission("lead_rating_form", values))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] in {"errors", "update"}
+    assert "nothing was saved" in str(answer)
