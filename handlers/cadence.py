@@ -26,7 +26,7 @@ from handlers.cadence_input import (
 from handlers.cadence_roles import Person, person_of, refusal
 from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
-from handlers.text import escape, first_word
+from handlers.text import first_word
 from scheduler.agenda import build_agenda
 from scheduler.rules import occurrences
 from scheduler.schedules import schedule_of
@@ -137,9 +137,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await preview(ack, asker, rest)
         elif text and verb not in ("set", "off"):
             hint = " Start with `set`." if verb in KINDS else ""
-            await ack(
-                text=usage_reply(f"`/cadence {escape(verb)}` means nothing to Tandem.{hint}", USAGE)
-            )
+            await ack(text=usage_reply(f"`/cadence {verb}` means nothing to Tandem.{hint}", USAGE))
         else:
             await change(ack, asker, verb=verb, text=rest, trigger_id=command["trigger_id"])
 
@@ -194,7 +192,7 @@ def register(app: AsyncApp, services: Services) -> None:
             (occurrence,) = occurrences(schedule_of(cadence), after=now, count=1)
             agenda = await db.read(build_agenda, cadence=cadence, occurrence=occurrence, now=now)
         except CadenceError as error:
-            await ack(text=usage_reply(escape(str(error)), USAGE))
+            await ack(text=usage_reply(str(error), USAGE))
             return
         except SQLAlchemyError:
             asker.logger.exception("could not build an agenda preview")

@@ -89,7 +89,7 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             query = parse_find(text)
         except TextError as error:
-            await ack(text=usage_reply(escape(str(error)), FIND_USAGE))
+            await ack(text=usage_reply(str(error), FIND_USAGE))
             return
         found = await db.read(
             find_collateral,

@@ -44,8 +44,8 @@ def team_of(context: Mapping[str, Any]) -> str:
 
 
 def usage_reply(problem: str, usage: str) -> str:
-    """What went wrong, then the right form."""
-    return f"{problem}\n{usage}"
+    """What went wrong (plain text, often quoting the input: escaped here), then the right form."""
+    return f"{escape(problem)}\n{usage}"
 
 
 class InputError(ValueError):
@@ -90,8 +90,7 @@ class CommandReply:
     usage: str
 
     async def refuse(self, error: InputError) -> None:
-        # Problems quote the input back as typed: escaped, it can never ping anyone.
-        await self.ack(text=usage_reply(escape(str(error)), self.usage))
+        await self.ack(text=usage_reply(str(error), self.usage))
 
     async def sorry(self) -> None:
         await self.ack(text=SORRY_STORAGE)

@@ -57,7 +57,7 @@ def register(app: AsyncApp, services: Services) -> None:
             try:
                 entry = parse_definition(rest)
             except TextError as error:
-                await ack(text=usage_reply(escape(str(error)), USAGE))
+                await ack(text=usage_reply(str(error), USAGE))
                 return
             try:
                 existed = await db.write(

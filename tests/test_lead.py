@@ -184,3 +184,9 @@ async def test_refusals_quote_input_as_text(slack: SignedSlack) -> None:
     """A refusal that quotes the input back never turns it into a mention."""
     text = reply_text(await slack.command("/lead", "ACME-42 &lt;!channel&gt; fine lead"))
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
+
+
+async def test_stats_refusal_quotes_input_as_text(slack: SignedSlack) -> None:
+    """A `/lead stats` refusal quoting the input never turns it into a mention."""
+    text = await stats(slack, text="stats &lt;!channel&gt;")
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
