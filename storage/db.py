@@ -84,6 +84,13 @@ def ping(engine: Engine) -> bool:
     return True
 
 
+def include_object(
+    obj: object, name: str | None, kind: str, reflected: bool, other: object
+) -> bool:
+    """What autogenerate compares: not the full-text search objects the migration keeps."""
+    return not (name or "").startswith("intel_fts") and name != "ix_intel_post_fts"
+
+
 def alembic_config() -> Config:
     """Alembic configured from inside the installed package, wherever we run from."""
     config = Config()

@@ -8,7 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage.db import make_engine
+from storage.db import include_object, make_engine
 
 target_metadata = SQLModel.metadata
 
@@ -19,6 +19,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
