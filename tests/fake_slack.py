@@ -24,6 +24,9 @@ class Call:
     headers: dict[str, str]
 
 
+DROP = 0  # a `fail` status meaning: close the connection without answering
+
+
 @dataclass
 class Failure:
     status: int
@@ -181,6 +184,10 @@ class FakeSlack:
                         fake._rejected.append(method)
                     else:
                         fake.calls.append(Call(method, params, dict(self.headers.items())))
+                if failure is not None and failure.status == DROP:
+                    # Hang up without a word, as a dropped connection or a crashed proxy does.
+                    self.close_connection = True
+                    return
                 if failure is not None:
                     payload = json.dumps({"ok": False, "error": "ratelimited"}).encode()
                     self._send(failure.status, payload, failure.headers)

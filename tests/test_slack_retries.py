@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bot.slack import async_web_client, web_client
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import DROP, FakeSlack
 
 
 def test_rate_limit_waits_for_retry_after(slack_api: FakeSlack) -> None:
@@ -28,10 +28,20 @@ def test_server_errors_are_retried(slack_api: FakeSlack) -> None:
     assert slack_api.attempts("chat.postMessage") == 3
 
 
+def test_dropped_connections_are_retried(slack_api: FakeSlack) -> None:
+    """A connection closed without an answer is retried, and the post lands once."""
+    slack_api.fail("chat.postMessage", DROP)
+    client = web_client(token="xoxb-test", base_url=slack_api.url)
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"]
+    assert slack_api.attempts("chat.postMessage") == 2
+    assert len(slack_api.sent("chat.postMessage")) == 1
+
+
 async def test_async_client_retries_too(slack_api: FakeSlack) -> None:
-    """The web process's asyncio client retries a 429 and a 503 as well."""
+    """The web process's asyncio client retries a 429, a 503 and a dropped connection too."""
     slack_api.fail("views.publish", 429, retry_after=1)
     slack_api.fail("views.publish", 503)
+    slack_api.fail("views.publish", DROP)
     client = async_web_client(token="xoxb-test", base_url=slack_api.url)
     view = {
         "type": "home",
@@ -39,4 +49,4 @@ async def test_async_client_retries_too(slack_api: FakeSlack) -> None:
     }
     response = await client.views_publish(user_id="U1", view=view)
     assert response["ok"]
-    assert slack_api.attempts("views.publish") == 3
+    assert slack_api.attempts("views.publish") == 4
