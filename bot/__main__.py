@@ -32,8 +32,9 @@ def main() -> None:
     if settings.slack_app_token:
         asyncio.run(_socket_mode(settings))
         return
-    log.info("serving on port %s with %s worker(s)", settings.port, settings.web_concurrency)
-    serve(partial(_tandem_web, settings), port=settings.port, workers=settings.web_concurrency)
+    workers = settings.web_workers
+    log.info("serving on port %s with %s worker(s)", settings.port, workers)
+    serve(partial(_tandem_web, settings), port=settings.port, workers=workers)
 
 
 def _tandem_web(settings: Settings) -> Starlette:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, NoReturn
 
@@ -20,13 +21,26 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///tandem.db", min_length=1)
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
-    web_concurrency: int = Field(default=1, ge=1, le=32)
+    web_concurrency: int | None = Field(default=None, ge=1, le=64)
     tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def web_workers(self) -> int:
+        """WEB_CONCURRENCY, or by default one worker per core on PostgreSQL and one on SQLite.
+
+        Measured in bench/RESULTS.md; SQLite's file takes one writer at a time, so more
+        worker processes there only queue on its lock.
+        """
+        if self.web_concurrency is not None:
+            return self.web_concurrency
+        if self.database_url.startswith("sqlite"):
+            return 1
+        return os.cpu_count() or 1
 
     @field_validator("tandem_leads", mode="before")
     @classmethod
