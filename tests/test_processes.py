@@ -217,3 +217,56 @@ def test_socket_mode_with_an_app_token(tmp_path: Path, slack_api: FakeSlack) -> 
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_two_workers_serve_and_stop(tmp_path: Path, database_url: str, engine: Engine) -> None:
+    """With WEB_CONCURRENCY=2 both workers answer signed requests, and SIGTERM stops them all."""
+    from urllib.parse import urlencode
+
+    from tests.slack_client import signature
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=clean_env(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            DATABASE_URL=database_url,
+            PORT=str(port),
+            WEB_CONCURRENCY="2",
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        for n in range(6):
+            body = urlencode(
+                {"team_id": "T1", "user_id": "U1", "command": "/lead", "text": f"W-{n} 4 ok"}
+            )
+            stamp = int(time.time())
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": str(stamp),
+                "X-Slack-Signature": signature(secret=SECRET, timestamp=stamp, body=body),
+            }
+            # A new connection each time, so the kernel hands them to either worker.
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/slack/events", content=body, headers=headers
+            )
+            assert response.status_code == 200 and "Saved" in response.text
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    # Every worker is gone with the supervisor: nothing listens on the port any more.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT count(*) FROM lead_rating")).scalar_one()
+    assert stored == 6
