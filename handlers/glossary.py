@@ -7,19 +7,26 @@ from logging import Logger
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from sqlalchemy.exc import SQLAlchemyError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
-from handlers.common import SORRY_STORAGE, bullets, header, section, team_of, usage_reply
-from handlers.text import TextError, escape, first_word, unescape
+from handlers import glossary_views as views
+from handlers.common import CommandReply, InputError, check_lengths, save_and_confirm, team_of
+from handlers.forms import FormReply, open_form
+from handlers.text import escape, first_word, unescape
 from storage.glossary import define_term, find_term, list_terms
 from storage.models import utcnow
 
 USAGE = (
     "*Look up:* `/glossary MQL` · *Define or change:* "
     "`/glossary set MQL = Marketing Qualified Lead: a lead that …` · *All terms:* `/glossary list`"
+    " · *Form:* `/glossary` on its own"
 )
-TERM_LIMIT, DEFINITION_LIMIT = 100, 2500
+_LIMITS = {"term": 100, "definition": 2500}
+
+
+class GlossaryError(InputError):
+    """A definition that cannot be stored."""
 
 
 @dataclass(frozen=True)
@@ -28,60 +35,68 @@ class Definition:
     definition: str
 
 
-def parse_definition(text: str) -> Definition:
-    """`TERM = definition` (after `set`); raises TextError."""
-    term, sep, definition = unescape(text).partition("=")
+def build_definition(*, term: str, definition: str) -> Definition:
+    """Check a definition however it was entered, command or form."""
     term, definition = term.strip().strip('"“”').strip(), definition.strip()
-    if not sep or not term or not definition:
-        raise TextError("Give the term, an equals sign, then its definition.")
-    if len(term) > TERM_LIMIT:
-        raise TextError(f"A term is at most {TERM_LIMIT} characters.")
-    if len(definition) > DEFINITION_LIMIT:
-        raise TextError(f"A definition is at most {DEFINITION_LIMIT:,} characters.")
+    if not term:
+        raise GlossaryError("Which term is being defined?", field="term")
+    if not definition:
+        raise GlossaryError("What does the term mean? Give its definition.", field="definition")
+    check_lengths(GlossaryError, _LIMITS, {"term": term, "definition": definition})
     return Definition(term=term, definition=definition)
+
+
+def parse_definition(text: str) -> Definition:
+    """`TERM = definition` (after `set`)."""
+    term, sep, definition = unescape(text).partition("=")
+    if not sep:
+        raise GlossaryError("Give the term, an equals sign, then its definition.", field="term")
+    return build_definition(term=term, definition=definition)
 
 
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
+    async def define(context: AsyncBoltContext, user_id: str, entry: Definition) -> str:
+        """Store the definition; the receipt for it."""
+        existed = await db.write(
+            define_term,
+            team_id=team_of(context),
+            user_id=user_id,
+            term=entry.term,
+            definition=entry.definition,
+            now=utcnow(),
+        )
+        done = "Changed" if existed else "Defined"
+        return f"{done} *{escape(entry.term)}*: {escape(entry.definition)}"
+
     @app.command("/glossary")
     async def glossary_command(
-        ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, logger: Logger
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        logger: Logger,
     ) -> None:
         text = command.get("text", "").strip()
         verb, rest = first_word(text)
         team_id = team_of(context)
-        if not text or verb == "help":
+        if not text:
+            form = views.definition_form(channel_id=command.get("channel_id", ""))
+            await open_form(ack, client, trigger_id=command["trigger_id"], view=form)
+        elif verb == "help":
             await ack(text=USAGE)
         elif verb == "set":
-            try:
-                entry = parse_definition(rest)
-            except TextError as error:
-                await ack(text=usage_reply(str(error), USAGE))
-                return
-            try:
-                existed = await db.write(
-                    define_term,
-                    team_id=team_id,
-                    user_id=command["user_id"],
-                    term=entry.term,
-                    definition=entry.definition,
-                    now=utcnow(),
-                )
-            except SQLAlchemyError:
-                logger.exception("could not store a glossary term")
-                await ack(text=SORRY_STORAGE)
-                return
-            verb_done = "Changed" if existed else "Defined"
-            await ack(text=f"{verb_done} *{escape(entry.term)}*: {escape(entry.definition)}")
+            await save_and_confirm(
+                CommandReply(ack, usage=USAGE),
+                logger,
+                failure="could not store a glossary term",
+                check=lambda: parse_definition(rest),
+                save=lambda entry: define(context, command["user_id"], entry),
+            )
         elif verb == "list":
             terms = await db.read(list_terms, team_id=team_id)
-            lines = [f"*{escape(t.term)}*: {escape(t.definition)[:200]}" for t in terms]
-            empty = "No terms yet. Define the first: `/glossary set MQL = Marketing Qualified Lead`"
-            await ack(
-                text=f"{len(terms)} glossary terms",
-                blocks=[header("Glossary"), section(bullets(lines, empty=empty))],
-            )
+            await ack(text=f"{len(terms)} glossary terms", blocks=views.term_list(terms))
         else:
             term = unescape(text).strip().strip('"“”').strip()
             found = await db.read(find_term, team_id=team_id, term=term)
@@ -92,3 +107,19 @@ def register(app: AsyncApp, services: Services) -> None:
                 )
                 return
             await ack(text=f"*{escape(found.term)}*: {escape(found.definition)}")
+
+    @app.view(views.FORM_ID)
+    async def glossary_form_submitted(
+        ack: AsyncAck,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        logger: Logger,
+    ) -> None:
+        await save_and_confirm(
+            FormReply(ack, title=views.TITLE, sorry_field="definition"),
+            logger,
+            failure="could not store a glossary term from the form",
+            check=lambda: build_definition(**views.read_form(view)),
+            save=lambda entry: define(context, body["user"]["id"], entry),
+        )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.glossary import parse_definition
-from handlers.text import TextError
+from handlers.glossary import GlossaryError, parse_definition
+from handlers.glossary_views import FORM_ID
+from tests.fake_slack import FakeSlack
+from tests.forms import text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 
@@ -15,11 +17,15 @@ def test_parse_definition() -> None:
     assert (entry.term, entry.definition) == ("MQL", "Marketing Qualified Lead: score >= 50")
 
 
-@pytest.mark.parametrize("text", ["MQL", "= only a definition", "MQL =", ""])
-def test_bad_definitions(text: str) -> None:
-    """A definition needs a term, an equals sign and some text."""
-    with pytest.raises(TextError):
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("MQL", "term"), ("= only a definition", "term"), ("MQL =", "definition"), ("", "term")],
+)
+def test_bad_definitions(text: str, field: str) -> None:
+    """A definition needs a term, an equals sign and some text; the error names the part."""
+    with pytest.raises(GlossaryError) as caught:
         parse_definition(text)
+    assert caught.value.field == field
 
 
 async def glossary(slack: SignedSlack, text: str, *, team: str = "T1") -> str:
@@ -60,3 +66,25 @@ async def test_definitions_never_ping(slack: SignedSlack) -> None:
     await glossary(slack, "set ping = &lt;!channel&gt; and <!here> and <@U1|ann>")
     shown = await glossary(slack, "ping")
     assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown and "<!here>" not in shown
+
+
+async def test_form_defines_a_term(slack: SignedSlack, slack_api: FakeSlack) -> None:
+    """`/glossary` alone opens a form; submitting it defines the term."""
+    await slack.command("/glossary", "")
+    (opened,) = slack_api.sent("views.open")
+    assert opened["view"]["callback_id"] == FORM_ID
+    values = {"term": text_value("SQL"), "definition": text_value("Sales Qualified Lead")}
+    response = await slack.interaction(view_submission(FORM_ID, values))
+    assert response.json()["response_action"] == "update"
+    assert "*SQL*: Sales Qualified Lead" in await glossary(slack, "SQL")
+
+
+async def test_form_errors_name_the_field(slack: SignedSlack) -> None:
+    """A form without a definition is refused beside that field, and stores nothing."""
+    values = {"term": text_value("SQL"), "definition": text_value("  ")}
+    response = await slack.interaction(view_submission(FORM_ID, values))
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {"definition": "What does the term mean? Give its definition."},
+    }
+    assert "not in the glossary yet" in await glossary(slack, "SQL")
