@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from logging import Logger
+from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.common import SORRY_STORAGE, Block, InputError, section
+from handlers.common import SORRY_STORAGE, Block, InputError, save_and_confirm, section
 
+T = TypeVar("T")
 View = dict[str, Any]
 Element = dict[str, Any]
 # Each input block holds one element, always under this action id; its block id names the field.
@@ -148,3 +150,33 @@ class FormReply:
     async def done(self, message: str) -> None:
         view = saved_view(title=self.title, message=message, tick=self.tick)
         await self.ack(response_action="update", view=view)
+
+
+def on_submission(
+    app: AsyncApp,
+    form_id: str,
+    *,
+    title: str,
+    sorry_field: str,
+    failure: str,
+    check: Callable[[dict[str, Any]], T],
+    save: Callable[[AsyncBoltContext, str, T], Awaitable[str]],
+) -> None:
+    """Listen for the form `form_id`: check its view, save as the submitter, answer in the form."""
+
+    async def submitted(
+        ack: AsyncAck,
+        view: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        logger: Logger,
+    ) -> None:
+        await save_and_confirm(
+            FormReply(ack, title=title, sorry_field=sorry_field),
+            logger,
+            failure=failure,
+            check=lambda: check(view),
+            save=lambda value: save(context, body["user"]["id"], value),
+        )
+
+    app.view(form_id)(submitted)

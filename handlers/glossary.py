@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from handlers import glossary_views as views
 from handlers.common import CommandReply, InputError, check_lengths, save_and_confirm, team_of
-from handlers.forms import FormReply, open_form
+from handlers.forms import on_submission, open_form
 from handlers.text import escape, first_word, unescape
 from storage.glossary import define_term, find_term, list_terms
 from storage.models import utcnow
@@ -108,18 +108,12 @@ def register(app: AsyncApp, services: Services) -> None:
                 return
             await ack(text=f"*{escape(found.term)}*: {escape(found.definition)}")
 
-    @app.view(views.FORM_ID)
-    async def glossary_form_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        logger: Logger,
-    ) -> None:
-        await save_and_confirm(
-            FormReply(ack, title=views.TITLE, sorry_field="definition"),
-            logger,
-            failure="could not store a glossary term from the form",
-            check=lambda: build_definition(**views.read_form(view)),
-            save=lambda entry: define(context, body["user"]["id"], entry),
-        )
+    on_submission(
+        app,
+        views.FORM_ID,
+        title=views.TITLE,
+        sorry_field="definition",
+        failure="could not store a glossary term from the form",
+        check=lambda view: build_definition(**views.read_form(view)),
+        save=define,
+    )

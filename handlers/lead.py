@@ -22,7 +22,7 @@ from handlers.common import (
     text_or_none,
     usage_reply,
 )
-from handlers.forms import FormReply, open_form
+from handlers.forms import on_submission, open_form
 from handlers.text import TextError, escape, first_word, parse_command
 from storage.leads import CRITERIA, NewRating, RatingWrite, lead_stats, save_ratings
 from storage.models import utcnow
@@ -190,18 +190,12 @@ def register(app: AsyncApp, services: Services) -> None:
             blocks=lead_views.stats_blocks(stats, days=query.days, campaign=query.campaign),
         )
 
-    @app.view(lead_views.FORM_ID)
-    async def lead_form_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        logger: Logger,
-    ) -> None:
-        await save_and_confirm(
-            FormReply(ack, title=lead_views.TITLE, sorry_field="reason"),
-            logger,
-            failure="could not store a lead rating from the form",
-            check=lambda: build_rating(**lead_views.read_form(view)),
-            save=lambda rating: rate(context, body["user"]["id"], rating),
-        )
+    on_submission(
+        app,
+        lead_views.FORM_ID,
+        title=lead_views.TITLE,
+        sorry_field="reason",
+        failure="could not store a lead rating from the form",
+        check=lambda view: build_rating(**lead_views.read_form(view)),
+        save=rate,
+    )

@@ -20,7 +20,7 @@ from handlers.common import (
     team_of,
     text_or_none,
 )
-from handlers.forms import FormReply, open_form
+from handlers.forms import on_submission, open_form
 from handlers.text import TextError, escape, first_word, parse_command
 from storage.models import utcnow
 from storage.winloss import NewResult, save_result
@@ -170,18 +170,12 @@ def register(app: AsyncApp, services: Services) -> None:
                 save=lambda result: report(context, command["user_id"], result),
             )
 
-    @app.view(winloss_views.FORM_ID)
-    async def winloss_form_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        logger: Logger,
-    ) -> None:
-        await save_and_confirm(
-            FormReply(ack, title=winloss_views.TITLE, sorry_field="reason"),
-            logger,
-            failure="could not store a win/loss report from the form",
-            check=lambda: build_result(**winloss_views.read_form(view)),
-            save=lambda result: report(context, body["user"]["id"], result),
-        )
+    on_submission(
+        app,
+        winloss_views.FORM_ID,
+        title=winloss_views.TITLE,
+        sorry_field="reason",
+        failure="could not store a win/loss report from the form",
+        check=lambda view: build_result(**winloss_views.read_form(view)),
+        save=report,
+    )
