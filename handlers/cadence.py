@@ -9,7 +9,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from handlers import cadence_views as views
@@ -48,7 +47,6 @@ USAGE = (
 )
 NO_ZONE = "Tandem could not find your time zone in Slack: give one, such as America/New_York."
 IN_A_DM = "Set the meeting from the channel it should be held in, not from a direct message."
-SORRY_READ = "Sorry, Tandem could not reach its database just now. Please try again in a minute."
 
 
 @dataclass(frozen=True)
@@ -170,12 +168,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await open_form(ack, asker.client, trigger_id=trigger_id, view=form)
 
     async def show(ack: AsyncAck, asker: Asker, *, upcoming: bool) -> None:
-        try:
-            cadences = await db.read(active_cadences, team_id=asker.team_id)
-        except SQLAlchemyError:
-            asker.logger.exception("could not read the cadences")
-            await ack(text=SORRY_READ)
-            return
+        cadences = await db.read(active_cadences, team_id=asker.team_id)
         await ack(**views.cadences_message(cadences, upcoming=upcoming, now=utcnow()))
 
     async def preview(ack: AsyncAck, asker: Asker, text: str) -> None:
@@ -193,10 +186,6 @@ def register(app: AsyncApp, services: Services) -> None:
             agenda = await db.read(build_agenda, cadence=cadence, occurrence=occurrence, now=now)
         except CadenceError as error:
             await ack(text=usage_reply(str(error), USAGE))
-            return
-        except SQLAlchemyError:
-            asker.logger.exception("could not build an agenda preview")
-            await ack(text=SORRY_READ)
             return
         await ack(
             text=agenda.text,

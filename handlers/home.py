@@ -24,9 +24,10 @@ from handlers.common import (
     team_of,
 )
 from handlers.text import escape
-from scheduler.rules import RuleError, Schedule, occurrences, parse_day_rule, parse_time
-from storage.home import HomeData, Meeting, home_data
-from storage.models import utcnow
+from scheduler.rules import RuleError, occurrences
+from scheduler.schedules import schedule_of
+from storage.home import HomeData, home_data
+from storage.models import Cadence, utcnow
 
 DAYS = 30
 TOP_CAMPAIGNS = 10
@@ -93,15 +94,10 @@ def _collateral(data: HomeData) -> list[Block]:
     ]
 
 
-def next_meeting(meeting: Meeting, *, now: datetime) -> datetime | None:
+def next_meeting(meeting: Cadence, *, now: datetime) -> datetime | None:
     """When the meeting next starts, or None if its stored rule no longer parses."""
     try:
-        schedule = Schedule(
-            rule=parse_day_rule(meeting.day_rule),
-            at=parse_time(meeting.at_time),
-            zone=meeting.zone,
-            months=tuple(int(m) for m in meeting.months.split(",")),
-        )
+        schedule = schedule_of(meeting)
         found = occurrences(schedule, after=now, count=1)
     except (RuleError, ValueError, LookupError):
         return None

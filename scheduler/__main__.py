@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import load_settings
 from bot.slack import web_client
 from scheduler.delivery import Report, run_due
-from storage.db import make_engine, migrate
+from storage.db import make_engine
+from storage.migrate import migrate_or_exit
 from storage.models import utcnow
 
 logger = logging.getLogger("scheduler")
@@ -69,10 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    try:
-        migrate(engine)
-    except Exception as error:
-        _stop(f"cannot bring the database up to date: {error}")
+    migrate_or_exit(engine)
     client = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.timeout = CALL_TIMEOUT
     try:

@@ -119,6 +119,8 @@ def build_agenda(
 
 def starting_now(*, cadence: Cadence, occurrence: datetime) -> tuple[str, list[Block]]:
     """The short "starting now" reminder posted at the meeting time."""
-    name = "field-intel meeting" if cadence.kind == "monthly" else "quarterly planning meeting"
-    text = f":bell: The {name} starts now — the agenda is in the message above and its thread."
+    text = (
+        f":bell: The {title_of(cadence).lower()} starts now — "
+        "the agenda is in the message above and its thread."
+    )
     return text, [section(text)]

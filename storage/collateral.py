@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from storage.db import on_conflict_insert
 from storage.models import Collateral, CollateralVote
 from storage.receipts import claim_receipt, release_receipt
 
@@ -161,8 +161,7 @@ def cast_vote(
     ).first()
     if previous != vote:
         # An upsert, so a click racing another process's still ends as one row.
-        insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-        statement = insert(CollateralVote).values(
+        statement = on_conflict_insert(session)(CollateralVote).values(
             team_id=team_id, collateral_id=collateral_id, user_id=user_id, vote=vote, voted_at=now
         )
         session.execute(
@@ -172,10 +171,6 @@ def cast_vote(
             )
         )
     return VoteResult(item=_announced(session, row), vote=vote, previous=previous)
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 def find_collateral(

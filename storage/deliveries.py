@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Update, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from storage.db import on_conflict_insert
 from storage.models import Delivery
 
 CLAIMED = "claimed"
@@ -80,10 +80,12 @@ def _where(reminder: ReminderKey) -> list[Any]:
 
 def _insert_new(session: Session, reminder: ReminderKey, **values: Any) -> bool:
     """INSERT the reminder's row unless it has one; whether it was inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     row = {"team_id": reminder.team_id, **dict(zip(_KEY, key_of(reminder), strict=True))}
-    statement = insert(Delivery).values(**row, **values).on_conflict_do_nothing(index_elements=_KEY)
+    statement = (
+        on_conflict_insert(session)(Delivery)
+        .values(**row, **values)
+        .on_conflict_do_nothing(index_elements=_KEY)
+    )
     # RETURNING, not the row count: PostgreSQL's count is -1 behind an implicit RETURNING.
     return session.execute(statement.returning(col(Delivery.id))).first() is not None
 

@@ -12,6 +12,7 @@ from storage.cadences import active_cadences
 from storage.collateral import CollateralScore, collateral_ranking
 from storage.intel import intel_by_kind
 from storage.leads import LeadStats, lead_stats
+from storage.models import Cadence
 from storage.winloss import WinLossSummary, winloss_summary
 
 TOP_COLLATERAL = 5
@@ -25,24 +26,12 @@ class _Period(TypedDict):
 
 
 @dataclass(frozen=True)
-class Meeting:
-    """A cadence as stored; the tab works out its next date."""
-
-    kind: str
-    channel_id: str
-    day_rule: str
-    at_time: str
-    zone: str
-    months: str
-
-
-@dataclass(frozen=True)
 class HomeData:
     leads: LeadStats
     intel: dict[str, int]
     results: WinLossSummary
     collateral: tuple[CollateralScore, ...]
-    meetings: tuple[Meeting, ...]
+    meetings: tuple[Cadence, ...]  # the active ones; the tab works out their next dates
 
 
 def home_data(*, session: Session, team_id: str, since: datetime, until: datetime) -> HomeData:
@@ -53,15 +42,5 @@ def home_data(*, session: Session, team_id: str, since: datetime, until: datetim
         intel=intel_by_kind(**period),
         results=winloss_summary(**period),
         collateral=tuple(collateral_ranking(**period, limit=TOP_COLLATERAL)),
-        meetings=tuple(
-            Meeting(
-                kind=c.kind,
-                channel_id=c.channel_id,
-                day_rule=c.day_rule,
-                at_time=c.at_time,
-                zone=c.zone,
-                months=c.months,
-            )
-            for c in active_cadences(session=session, team_id=team_id)
-        ),
+        meetings=tuple(active_cadences(session=session, team_id=team_id)),
     )

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal_column, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from storage.db import on_conflict_insert
 from storage.models import LeadRating
 
 CRITERIA = ("budget", "authority", "need", "timing")
@@ -59,13 +59,12 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str
     table = LeadRating.__table__  # type: ignore[attr-defined]
     keys = [(row["team_id"], row["lead_key"], row["user_id"]) for row in rows]
     identity = (table.c.team_id, table.c.lead_key, table.c.user_id)
+    statement = on_conflict_insert(session)(table)
     if session.get_bind().dialect.name == "postgresql":
-        statement: Any = postgresql.insert(table)
         # xmax is 0 on a freshly inserted row version and set on an updated one.
         returning: tuple[Any, ...] = (*identity, literal_column("xmax <> 0"))
         existed = {}
     else:
-        statement = sqlite.insert(table)
         returning = ()
         found = session.execute(select(*identity).where(tuple_(*identity).in_(keys)))
         existed = {tuple(row): True for row in found}

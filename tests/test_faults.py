@@ -44,6 +44,8 @@ async def down(slack_api: FakeSlack) -> AsyncIterator[SignedSlack]:
         ("/glossary", "set MQL = Marketing Qualified Lead"),
         ("/glossary", "MQL"),
         ("/collateral", "find #hotels"),
+        ("/cadence", "list"),
+        ("/cadence", "preview monthly"),
     ],
 )
 async def test_commands_apologise(down: SignedSlack, command: str, text: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from handlers.home import FIRST_STEPS, home_view, unavailable_view
 from storage.collateral import CollateralScore
 from storage.db import session_scope
-from storage.home import HomeData, Meeting
+from storage.home import HomeData
 from storage.leads import LeadStats, RatingSummary
 from storage.models import (
     Cadence,
@@ -29,6 +29,20 @@ from tests.slack_client import SignedSlack
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 EVERY_MONTH = ",".join(str(m) for m in range(1, 13))
+
+
+def meeting(kind: str, channel: str, rule: str, at: str, zone: str, months: str) -> Cadence:
+    """A cadence as `/cadence set` stores it."""
+    return Cadence(
+        team_id="T1",
+        kind=kind,
+        channel_id=channel,
+        day_rule=rule,
+        at_time=at,
+        zone=zone,
+        months=months,
+        set_by="ULEAD",
+    )
 
 
 def empty(**changes: Any) -> HomeData:
@@ -66,9 +80,9 @@ def test_empty_home_says_what_to_do_first() -> None:
 def test_next_meetings_in_their_own_zone() -> None:
     """Next meetings come soonest first, at their own local time; broken rules are left out."""
     meetings = (
-        Meeting("quarterly", "C2", "second-mon", "09:00", "Europe/Berlin", "1,4,7,10"),
-        Meeting("monthly", "C1", "first-tue", "10:00", "America/New_York", EVERY_MONTH),
-        Meeting("monthly", "C3", "first-tue", "10:00", "Mars/Olympus", EVERY_MONTH),
+        meeting("quarterly", "C2", "second-mon", "09:00", "Europe/Berlin", "1,4,7,10"),
+        meeting("monthly", "C1", "first-tue", "10:00", "America/New_York", EVERY_MONTH),
+        meeting("monthly", "C3", "first-tue", "10:00", "Mars/Olympus", EVERY_MONTH),
     )
     text = shown(home_view(data=empty(meetings=meetings), now=NOW))
     monthly = "*Monthly field-intel meeting*: Tue 7 Apr 2026, 10:00 America/New_York in <#C1>"
