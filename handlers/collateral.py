@@ -22,7 +22,14 @@ from handlers.collateral_input import (
     parse_vote,
 )
 from handlers.collateral_share import share
-from handlers.common import SORRY_STORAGE, CommandReply, save_and_confirm, team_of, usage_reply
+from handlers.common import (
+    SORRY_STORAGE,
+    CommandReply,
+    in_time,
+    save_and_confirm,
+    team_of,
+    usage_reply,
+)
 from handlers.forms import FormReply, open_form
 from handlers.text import TextError, escape, first_word
 from storage.collateral import NewCollateral, cast_vote, find_collateral
@@ -182,13 +189,18 @@ def register(app: AsyncApp, services: Services) -> None:
             await tell(views.GONE)
             return
         item = result.item
-        try:
-            await client.chat_update(
-                channel=item.channel_id or channel_id,
-                ts=item.message_ts or container.get("message_ts", ""),
-                text=views.announcement_text(item),
-                blocks=views.announcement(item),
-            )
-        except SlackApiError:
-            logger.exception("could not update the counts of a collateral announcement")
-        await tell(views.vote_receipt(item, vote=result.vote, previous=result.previous))
+
+        async def show_counts() -> None:
+            try:
+                await client.chat_update(
+                    channel=item.channel_id or channel_id,
+                    ts=item.message_ts or container.get("message_ts", ""),
+                    text=views.announcement_text(item),
+                    blocks=views.announcement(item),
+                )
+            except SlackApiError:
+                logger.exception("could not update the counts of a collateral announcement")
+            await tell(views.vote_receipt(item, vote=result.vote, previous=result.previous))
+
+        # The click is answered within Slack's 3 seconds even while Slack rate-limits updates.
+        await in_time(show_counts())

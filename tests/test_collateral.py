@@ -473,3 +473,24 @@ async def test_slow_slack_still_answers_in_time(
     (announced,) = slack_api.sent("chat.postMessage")
     assert announced["channel"] == "CSLOW"
     assert count(engine, Collateral) == 1
+
+
+async def test_slow_count_update_does_not_hold_the_click(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """A click is answered in time while Slack is slow to update the counts; the update follows."""
+    await slack.command("/collateral", EXAMPLE, channel="C7")
+    (posted,) = slack_api.sent("chat.postMessage")
+    release = slack_api.hold("C7")
+    started = time.monotonic()
+    response = await slack.interaction(vote_click(posted, "helpful"))
+    assert response.status_code == 200
+    assert time.monotonic() - started < 2.9
+    assert count(engine, CollateralVote) == 1
+    release.set()
+    for _ in range(100):
+        if slack_api.sent("chat.update"):
+            break
+        await asyncio.sleep(0.05)
+    (update,) = slack_api.sent("chat.update")
+    assert counts_shown(update) == "1 helpful · 0 not helpful · 0 used in a deal"
