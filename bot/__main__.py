@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from functools import partial
 
@@ -71,7 +72,11 @@ def _listen(port: int) -> socket.socket:
     # and without it every keep-alive response waits ~40 ms for a delayed ACK.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
+    try:
+        listener.bind(("0.0.0.0", port))
+    except OSError as error:
+        print(f"tandem: cannot listen on port {port} ({error.strerror}); set PORT", file=sys.stderr)
+        raise SystemExit(1) from None
     listener.listen(2048)
     return listener
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from handlers.common import in_time
 from scheduler.rules import RuleError, parse_zone
 
 REFUSAL = (
@@ -35,9 +37,13 @@ class Person:
 async def person_of(client: AsyncWebClient, services: Services, user_id: str) -> Person:
     """Ask Slack about `user_id`; when Slack cannot say, only the settings' leads are let in."""
     try:
-        user: dict[str, Any] = (await client.users_info(user=user_id)).get("user") or {}
-    except SlackApiError:
+        # Within Slack's 3 seconds: an unreachable or slow Slack leaves the role unknown.
+        answer = await in_time(client.users_info(user=user_id))
+    except (SlackClientError, OSError, aiohttp.ClientError):
+        answer = None
+    if answer is None:
         return Person(allowed=services.is_lead(user_id), known=False, zone=None)
+    user: dict[str, Any] = answer.get("user") or {}
     try:
         zone = parse_zone(str(user["tz"])).key if user.get("tz") else None
     except RuleError:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.common import SORRY_STORAGE, Block, InputError, save_and_confirm, section
+from handlers.common import SORRY_STORAGE, Block, InputError, in_time, save_and_confirm, section
 
 T = TypeVar("T")
 View = dict[str, Any]
@@ -129,7 +129,8 @@ class Submission:
 async def open_form(ack: AsyncAck, client: AsyncWebClient, *, trigger_id: str, view: View) -> None:
     """Answer the command with nothing, and open its form instead."""
     await ack()
-    await client.views_open(trigger_id=trigger_id, view=view)
+    # Slack's trigger lasts 3 seconds: a form that has not opened by then never will.
+    await in_time(client.views_open(trigger_id=trigger_id, view=view))
 
 
 @dataclass(frozen=True)

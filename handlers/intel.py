@@ -6,13 +6,13 @@ from logging import Logger
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import Services
 from handlers import intel_views
-from handlers.common import CommandReply, plural, save_and_confirm, team_of, usage_reply
+from handlers.common import CommandReply, in_time, plural, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
 from handlers.intel_input import KIND_LIST, build_intel, parse_intel
 from handlers.intel_views import Origin
@@ -162,11 +162,14 @@ def register(app: AsyncApp, services: Services) -> None:
 
 async def _permalink(client: AsyncWebClient, origin: Origin, logger: Logger) -> str | None:
     """The message's link; a post is still worth keeping when Slack will not give one."""
+    asked = client.chat_getPermalink(
+        channel=origin.channel_id or "", message_ts=origin.message_ts or ""
+    )
     try:
-        response = await client.chat_getPermalink(
-            channel=origin.channel_id or "", message_ts=origin.message_ts or ""
-        )
-    except (SlackApiError, SlackClientError):
+        response = await in_time(asked, seconds=1.0)
+    except (SlackClientError, OSError):
+        response = None
+    if response is None:
         logger.warning("no permalink for %s/%s", origin.channel_id, origin.message_ts)
         return None
     link = response.get("permalink")

@@ -20,7 +20,7 @@ from scheduler.agenda import Agenda, AgendaFile
 from scheduler.rules import QUARTERLY, DayRule
 from scheduler.schedules import agenda_due
 from storage.models import Cadence
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import DROP, FakeSlack
 from tests.forms import Payload, check_blocks, check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
@@ -441,3 +441,15 @@ async def test_slow_channel_note_does_not_hold_the_answer(
         await asyncio.sleep(0.05)
     (note,) = slack_api.sent("chat.postMessage")
     assert note["channel"] == "C9"
+
+
+async def test_unreachable_slack_leaves_the_role_unknown_in_time(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """When Slack keeps dropping users.info, the asker hears in time that it went unchecked."""
+    slack_api.fail("users.info", DROP, times=10)
+    started = monotonic()
+    response = await slack.command("/cadence", EXAMPLE, user="UADMIN", channel="C9")
+    assert monotonic() - started < 2.9
+    assert "could not check your role" in reply_text(response)
+    assert cadences(engine) == []

@@ -270,3 +270,22 @@ def test_two_workers_serve_and_stop(tmp_path: Path, database_url: str, engine: E
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT count(*) FROM lead_rating")).scalar_one()
     assert stored == 6
+
+
+def test_port_in_use_stops_with_one_line(tmp_path: Path) -> None:
+    """A port another process holds stops the app with one line naming it, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env=clean_env(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", PORT=str(port)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on port {port}" in done.stderr
+    assert "Traceback" not in done.stderr
