@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -20,6 +21,7 @@ from bot.services import Services
 from bot.slack import async_web_client
 from handlers import cadence, collateral, errors, glossary, home, intel, lead, winloss
 from storage.db import Database, ping
+from storage.models import utcnow
 
 FEATURES = (lead, glossary, intel, winloss, collateral, cadence, home, errors)
 
@@ -40,8 +42,10 @@ _LOG = logging.getLogger("tandem")
 _LOG.addFilter(_TokenNotices())
 
 
-def create_app(*, settings: Settings, db: Database) -> AsyncApp:
-    """The Bolt app with every feature's listeners registered."""
+def create_app(
+    *, settings: Settings, db: Database, clock: Callable[[], datetime] = utcnow
+) -> AsyncApp:
+    """The Bolt app with every feature's listeners registered; `clock` tells them the time."""
     # The token reaches each request's client through `authorize`.
     client = async_web_client(token=None, base_url=settings.slack_api_url)
 
@@ -59,7 +63,7 @@ def create_app(*, settings: Settings, db: Database) -> AsyncApp:
         process_before_response=True,
         logger=_LOG,
     )
-    services = Services(settings=settings, db=db)
+    services = Services(settings=settings, db=db, clock=clock)
     for feature in FEATURES:
         feature.register(app, services)
     return app

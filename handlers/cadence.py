@@ -11,6 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from core.meetings import cadence_fields, occurrences, schedule_of
+from core.text import first_word
 from handlers import cadence_views as views
 from handlers import cadence_words as words
 from handlers.cadence_input import (
@@ -25,12 +27,8 @@ from handlers.cadence_input import (
 from handlers.cadence_roles import Person, person_of, refusal
 from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
-from handlers.text import first_word
 from scheduler.agenda import build_agenda
-from scheduler.rules import occurrences
-from scheduler.schedules import schedule_of
 from storage.cadences import active_cadences, find_cadence, set_cadence, turn_off
-from storage.models import utcnow
 
 SET_FORM = (
     "`/cadence set monthly|quarterly DAY-RULE HH:MM [TIME-ZONE] [agenda:2d|6h] [months:2,5,8,11]`"
@@ -81,14 +79,13 @@ def register(app: AsyncApp, services: Services) -> None:
         zone = request.zone or person.zone
         if zone is None:
             raise CadenceError(NO_ZONE, field="zone")
-        schedule, lead, now = request.schedule(zone), request.agenda_lead, utcnow()
+        schedule, lead, now = request.schedule(zone), request.agenda_lead, services.now()
         await db.write(
             set_cadence,
             team_id=asker.team_id,
             kind=request.kind,
             channel_id=channel,
-            schedule=schedule,
-            agenda_lead=lead,
+            schedule=cadence_fields(schedule, lead),
             set_by=asker.user_id,
             now=now,
         )
@@ -169,7 +166,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
     async def show(ack: AsyncAck, asker: Asker, *, upcoming: bool) -> None:
         cadences = await db.read(active_cadences, team_id=asker.team_id)
-        await ack(**views.cadences_message(cadences, upcoming=upcoming, now=utcnow()))
+        await ack(**views.cadences_message(cadences, upcoming=upcoming, now=services.now()))
 
     async def preview(ack: AsyncAck, asker: Asker, text: str) -> None:
         try:
@@ -181,7 +178,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 cadence = default_cadence(
                     team_id=asker.team_id, channel_id=asker.channel_id, kind=kind, zone=zone
                 )
-            now = utcnow()
+            now = services.now()
             (occurrence,) = occurrences(schedule_of(cadence), after=now, count=1)
             agenda = await db.read(build_agenda, cadence=cadence, occurrence=occurrence, now=now)
         except CadenceError as error:

@@ -7,25 +7,26 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import TypeVar
 
-from handlers.common import InputError
-from handlers.text import TextError, parse_command
-from scheduler.rules import (
+from core.meetings import (
+    DEFAULT_LEAD,
     MONTHLY,
     QUARTERLY,
     DayRule,
     RuleError,
     Schedule,
+    cadence_fields,
     parse_day_rule,
     parse_lead_time,
     parse_months,
     parse_time,
     parse_zone,
 )
+from core.text import TextError, parse_command
+from handlers.common import InputError
 from storage.models import Cadence
 
 T = TypeVar("T")
 KINDS = ("monthly", "quarterly")
-DEFAULT_LEAD = timedelta(days=1)
 
 
 class CadenceError(InputError):
@@ -131,14 +132,11 @@ def parse_set(text: str) -> CadenceRequest:
 def default_cadence(*, team_id: str, channel_id: str, kind: str, zone: str) -> Cadence:
     """An unsaved cadence to preview an agenda with when none is set."""
     months = MONTHLY if kind == "monthly" else QUARTERLY
+    schedule = Schedule(rule=parse_day_rule("first-tue"), at=time(10), zone=zone, months=months)
     return Cadence(
         team_id=team_id,
         kind=kind,
         channel_id=channel_id,
-        day_rule="first-tue",
-        at_time="10:00",
-        zone=zone,
-        agenda_lead_minutes=DEFAULT_LEAD // timedelta(minutes=1),
-        months=",".join(map(str, months)),
         set_by="",
+        **cadence_fields(schedule, DEFAULT_LEAD),
     )

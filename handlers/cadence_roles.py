@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from core.meetings import RuleError, parse_zone
 from handlers.common import in_time
-from scheduler.rules import RuleError, parse_zone
 
 REFUSAL = (
     "Only workspace admins and owners, and the team leads named in Tandem's settings "

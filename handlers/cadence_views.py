@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from handlers.cadence_words import TITLES, describe, describe_lead, title, upcoming_lines, when
-from handlers.common import Block, context_line, divider, header, plural, section
+from core.blocks import Block, context_line, divider, header, local_label, plural, section
+from core.meetings import lead_of, occurrences, schedule_of
+from core.wording import MEETINGS
+from handlers.cadence_words import describe, describe_lead, title, upcoming_lines
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
 from scheduler.agenda import Agenda
-from scheduler.rules import occurrences
-from scheduler.schedules import schedule_of
 from storage.models import Cadence
 
 FORM_ID = "cadence_form"
@@ -20,7 +20,7 @@ MESSAGE_BLOCKS = 50
 
 
 def _cadence_text(cadence: Cadence, *, upcoming: bool, now: datetime) -> str:
-    schedule, lead = schedule_of(cadence), timedelta(minutes=cadence.agenda_lead_minutes)
+    schedule, lead = schedule_of(cadence), lead_of(cadence)
     heading = f"*{title(cadence.kind).capitalize()}* in <#{cadence.channel_id}>\n"
     if upcoming:
         starts = occurrences(schedule, after=now, count=3)
@@ -54,7 +54,7 @@ def preview_blocks(
     """The agenda message, then as much of its thread as fits in one message."""
     intro = (
         f"Preview, only you can see it: the agenda of the {title(cadence.kind)} on "
-        f"{when(occurrence, cadence.zone)}, as it would be posted now."
+        f"{local_label(occurrence, cadence.zone)}, as it would be posted now."
     )
     if default:
         intro += (
@@ -82,7 +82,9 @@ def preview_blocks(
 
 def cadence_form(*, channel_id: str) -> View:
     """The modal `/cadence` opens when typed on its own; the meeting lives in `channel_id`."""
-    kinds = static_select(((t.capitalize(), k) for k, t in TITLES.items()), initial="monthly")
+    kinds = static_select(
+        ((m.name.capitalize(), k) for k, m in MEETINGS.items()), initial="monthly"
+    )
     return modal(
         callback_id=FORM_ID,
         title=TITLE,

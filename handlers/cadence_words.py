@@ -5,24 +5,16 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from handlers.common import plural
-from scheduler.rules import MONTHLY, DayRule, Schedule
-from scheduler.schedules import agenda_due
+from core.blocks import local_label, plural
+from core.meetings import MONTHLY, DayRule, Schedule, agenda_due
+from core.wording import MEETINGS
 
-TITLES = {"monthly": "monthly field-intel meeting", "quarterly": "quarterly planning meeting"}
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 
 
 def title(kind: str) -> str:
-    return TITLES[kind]
-
-
-def when(instant: datetime, zone: str) -> str:
-    """An instant as the meeting's people read it: `Tue 2 Feb 2027, 10:00 EST`."""
-    local = instant.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M %Z}"
+    return MEETINGS[kind].name
 
 
 def describe_lead(lead: timedelta) -> str:
@@ -82,8 +74,8 @@ def upcoming_lines(starts: Sequence[datetime], *, lead: timedelta, zone: str, no
     for start in starts:
         due = agenda_due(start, lead=lead, zone=zone)
         # A past agenda time still means an agenda: the clock posts it until the meeting starts.
-        agenda = f"agenda {'' if due > now else 'due since '}{when(due, zone)}"
-        lines.append(f"• {when(start, zone)} ({agenda})")
+        agenda = f"agenda {'' if due > now else 'due since '}{local_label(due, zone)}"
+        lines.append(f"• {local_label(start, zone)} ({agenda})")
     return "\n".join(lines)
 
 

@@ -12,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
+from core.text import TextError, escape, first_word
+from core.wording import SORRY_STORAGE
 from handlers import collateral_views as views
 from handlers.collateral_input import (
     CollateralError,
@@ -22,18 +24,9 @@ from handlers.collateral_input import (
     parse_vote,
 )
 from handlers.collateral_share import share
-from handlers.common import (
-    SORRY_STORAGE,
-    CommandReply,
-    in_time,
-    save_and_confirm,
-    team_of,
-    usage_reply,
-)
+from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
-from handlers.text import TextError, escape, first_word
 from storage.collateral import NewCollateral, cast_vote, find_collateral
-from storage.models import utcnow
 
 USAGE = (
     "*Share:* `/collateral add URL TITLE [#tag …]`, for example "
@@ -71,6 +64,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 user_id=command["user_id"],
                 channel_id=channel_id,
                 item=item,
+                now=services.now(),
             )
             return outcome.receipt()
 
@@ -130,6 +124,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 user_id=body["user"]["id"],
                 channel_id=values["channel"],
                 item=item,
+                now=services.now(),
                 receipt=f"view:{view['id']}",
             )
             if outcome.problem is not None:
@@ -177,7 +172,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 collateral_id=parsed[0],
                 user_id=user_id,
                 vote=parsed[1],
-                now=utcnow(),
+                now=services.now(),
             )
         except SQLAlchemyError:
             logger.exception("could not store a collateral vote")

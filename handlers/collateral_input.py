@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from handlers.collateral_views import TITLE_LIMIT, URL_LIMIT, link_target
+from core.blocks import link_target
+from core.text import TextError, escape, link_url, words
+from handlers.collateral_views import TITLE_LIMIT, URL_LIMIT
 from handlers.common import InputError
-from handlers.text import TextError, escape, link_url, words
 from storage.collateral import VOTES, NewCollateral
 
 _MAX_TAGS = 10

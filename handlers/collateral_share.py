@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from logging import Logger
 
 from slack_sdk.errors import SlackApiError
@@ -20,7 +21,6 @@ from storage.collateral import (
     save_collateral,
 )
 from storage.db import Database
-from storage.models import utcnow
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ async def share(
     user_id: str,
     channel_id: str,
     item: NewCollateral,
+    now: datetime,
     receipt: str | None = None,
 ) -> Outcome:
     """Store, announce, remember the announcement; an item that cannot be announced goes."""
@@ -56,7 +57,7 @@ async def share(
             user_id=user_id,
             item=item,
             channel_id=channel_id,
-            now=utcnow(),
+            now=now,
             receipt=receipt,
         )
     except IntegrityError:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handlers.common import Block, context_line, header, plural, section
+from core.blocks import Block, context_line, header, link_target, plural, section
+from core.text import escape
 from handlers.forms import Submission, View, input_block, modal, plain, text_input
-from handlers.text import escape
 from storage.collateral import VOTES, Announced
 from storage.models import Collateral
 
@@ -29,12 +29,6 @@ _NOT_ANNOUNCED = {
     "channel it was not invited to). Pick a channel and invite Tandem with `/invite @Tandem`.",
     "is_archived": "{channel} is archived. Pick another channel.",
 }
-
-
-def link_target(url: str) -> str:
-    """The URL as it stands inside Slack's `<url|label>`."""
-    # `|` would end the URL part.
-    return escape(url).replace("|", "%7C")
 
 
 def link(url: str, title: str) -> str:

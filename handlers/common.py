@@ -1,4 +1,4 @@
-"""What every feature's listeners share: Block Kit pieces, workspace scope, apologies.
+"""What every feature's listeners share: workspace scope, refusals, answers in time.
 
 And the one way a command or a form answers once it has checked and stored its input.
 """
@@ -7,32 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from logging import Logger
 from typing import Any, Protocol, TypeVar
 
 from slack_bolt.async_app import AsyncAck
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
 from sqlalchemy.exc import SQLAlchemyError
 
-from handlers.text import escape
+from core.text import escape
+from core.wording import SORRY_STORAGE
 
-Block = dict[str, Any]
 T = TypeVar("T")
-
-SORRY_STORAGE = (
-    "Sorry, Tandem could not reach its database just now, so nothing was saved. "
-    "Please try again in a minute."
-)
-SECTION_LIMIT = 3000
 
 
 def team_of(context: Mapping[str, Any]) -> str:
@@ -121,33 +107,6 @@ async def save_and_confirm(
         await reply.sorry()
     else:
         await reply.done(message)
-
-
-def header(text: str) -> Block:
-    return HeaderBlock(text=PlainTextObject(text=text[:150])).to_dict()
-
-
-def section(text: str) -> Block:
-    if len(text) > SECTION_LIMIT:
-        text = text[: SECTION_LIMIT - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
-
-
-def context_line(text: str) -> Block:
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:SECTION_LIMIT])]).to_dict()
-
-
-def divider() -> Block:
-    return DividerBlock().to_dict()
-
-
-def bullets(lines: Sequence[str], *, empty: str) -> str:
-    """A mrkdwn bullet list, or the empty-state sentence."""
-    return "\n".join(f"• {line}" for line in lines) if lines else empty
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
 
 
 # Slack gives a command 3 seconds; a Slack call made before answering (a channel post

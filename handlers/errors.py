@@ -11,7 +11,7 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
-from handlers.common import SORRY_STORAGE
+from core.wording import SORRY_STORAGE
 from handlers.forms import saved_view
 
 SORRY_OTHER = (

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.common import SORRY_STORAGE, Block, InputError, in_time, save_and_confirm, section
+from core.blocks import Block, section
+from core.wording import SORRY_STORAGE
+from handlers.common import InputError, in_time, save_and_confirm
 
 T = TypeVar("T")
 View = dict[str, Any]

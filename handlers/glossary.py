@@ -10,12 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from core.text import escape, first_word, unescape
 from handlers import glossary_views as views
 from handlers.common import CommandReply, InputError, check_lengths, save_and_confirm, team_of
 from handlers.forms import on_submission, open_form
-from handlers.text import escape, first_word, unescape
 from storage.glossary import define_term, find_term, list_terms
-from storage.models import utcnow
 
 USAGE = (
     "*Look up:* `/glossary MQL` · *Define or change:* "
@@ -65,7 +64,7 @@ def register(app: AsyncApp, services: Services) -> None:
             user_id=user_id,
             term=entry.term,
             definition=entry.definition,
-            now=utcnow(),
+            now=services.now(),
         )
         done = "Changed" if existed else "Defined"
         return f"{done} *{escape(entry.term)}*: {escape(entry.definition)}"

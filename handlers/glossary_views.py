@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from handlers.common import Block, bullets, header, section
+from core.blocks import Block, bullets, header, section
+from core.text import escape
 from handlers.forms import Submission, View, input_block, modal, text_input
-from handlers.text import escape
 from storage.models import GlossaryTerm
 
 FORM_ID = "glossary_form"

@@ -11,38 +11,27 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
-from handlers.cadence_words import TITLES
+from core.blocks import Block, bullets, context_line, divider, header, plural, section
+from core.meetings import RuleError, occurrences, schedule_of
+from core.text import escape
+from core.wording import EXAMPLES, MEETINGS, campaign_label
 from handlers.collateral_views import link
-from handlers.common import (
-    Block,
-    bullets,
-    context_line,
-    divider,
-    header,
-    plural,
-    section,
-    team_of,
-)
-from handlers.text import escape
-from scheduler.rules import RuleError, occurrences
-from scheduler.schedules import schedule_of
+from handlers.common import team_of
 from storage.home import HomeData, home_data
-from storage.models import Cadence, utcnow
+from storage.models import Cadence
 
 DAYS = 30
 TOP_CAMPAIGNS = 10
 FIRST_STEPS = {
-    "leads": "No leads rated yet. Rate your first lead: "
-    '`/lead ACME-42 4 campaign:"Q3 webinar" +budget +need ready to buy`',
-    "intel": "No field intel yet. Post what you hear: "
-    "`/intel competitor:Acme cut list price 20% in EMEA`",
+    "leads": f"No leads rated yet. Rate your first lead: {EXAMPLES['lead']}",
+    "intel": f"No field intel yet. Post what you hear: {EXAMPLES['intel']}",
     "results": "No wins or losses reported yet. Report your first: "
     '`/winloss win DEAL-7 campaign:"Q3 webinar" they loved the demo`',
     "collateral": "No votes on collateral yet. Share a piece: "
     "`/collateral add https://example.com/case-study.pdf Hotel case study #hotels`, "
     "then click *Helpful*, *Not helpful* or *Used in a deal* on it.",
-    "meetings": "No meetings scheduled. A team lead can set one in its channel: "
-    "`/cadence set monthly first-tue 10:00 America/New_York agenda:2d`",
+    "meetings": f"No meetings scheduled. A team lead can set one in its channel: "
+    f"{EXAMPLES['cadence']}",
 }
 COLLATERAL_TITLE = "Most helpful collateral"
 UNAVAILABLE = "Tandem could not reach its database just now. Open this tab again in a minute."
@@ -53,8 +42,7 @@ def _leads(data: HomeData) -> str:
     if not stats.overall.count:
         return FIRST_STEPS["leads"]
     lines = [
-        f"*{escape(s.label) if s.label else '_no campaign_'}*: average *{s.average:.1f}*/5 "
-        f"from {plural(s.count, 'rating')}"
+        f"*{campaign_label(s.label)}*: average *{s.average:.1f}*/5 from {plural(s.count, 'rating')}"
         for s in stats.campaigns[:TOP_CAMPAIGNS]
     ]
     more = len(stats.campaigns) - TOP_CAMPAIGNS
@@ -105,7 +93,7 @@ def next_meeting(meeting: Cadence, *, now: datetime) -> datetime | None:
 
 
 def _meeting_name(kind: str) -> str:
-    return TITLES[kind].capitalize() if kind in TITLES else escape(kind.title())
+    return MEETINGS[kind].name.capitalize() if kind in MEETINGS else escape(kind.title())
 
 
 def _meetings(data: HomeData, *, now: datetime) -> str:
@@ -152,7 +140,7 @@ def register(app: AsyncApp, services: Services) -> None:
         # The Messages tab opens this event too; only the Home tab has a view to publish.
         if event.get("tab") != "home":
             return
-        now = utcnow()
+        now = services.now()
         try:
             data = await db.read(
                 home_data, team_id=team_of(context), since=now - timedelta(days=DAYS), until=now

@@ -11,18 +11,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.services import Services
+from core.blocks import plural
+from core.text import escape, first_word, unescape
+from core.wording import EXAMPLES
 from handlers import intel_views
-from handlers.common import CommandReply, in_time, plural, save_and_confirm, team_of, usage_reply
+from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
 from handlers.intel_input import KIND_LIST, build_intel, parse_intel
 from handlers.intel_views import Origin
-from handlers.text import escape, first_word, unescape
 from storage.intel import NewIntel, save_intel, search_intel, search_terms
-from storage.models import utcnow
 
 USAGE = (
     "*Post field intel:* `/intel KIND:SUBJECT what you learned`, for example "
-    "`/intel competitor:Acme cut list price 20% in EMEA` or "
+    f"{EXAMPLES['intel']} or "
     '`/intel customer:"Globex Corp" wants SSO before renewal`.\n'
     f"Kinds: {KIND_LIST} (`market:` may have no subject: `/intel market: buyers are delaying`). "
     "Quote a subject with spaces.\n"
@@ -62,7 +63,7 @@ def register(app: AsyncApp, services: Services) -> None:
             posted_by=user_id,
             channel_id=origin.channel_id,
             permalink=permalink,
-            now=utcnow(),
+            now=services.now(),
             receipt=receipt,
         )
         return confirmation(intel, permalink=permalink is not None)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
+from core.text import GROUP, TextError, Word, unescape, words
 from handlers.common import InputError, text_or_none
 from handlers.intel_views import SUBJECT_LIMIT, TEXT_LIMIT
-from handlers.text import TextError, Word, unescape, words
 from storage.intel import KINDS, NewIntel
 
 KIND_LIST = ", ".join(f"`{kind}:`" for kind in KINDS)
-_GROUP = re.compile(r"<[^<>]*>")  # Slack's markup: never split, as in handlers.text
 
 
 class IntelError(InputError):
@@ -41,7 +38,7 @@ def build_intel(*, kind: str, subject: str | None, text: str) -> NewIntel:
 
 def first_word_of(text: str) -> Word | None:
     """The first word of raw text; the free text after it may hold a stray quote."""
-    groups = [m.span() for m in _GROUP.finditer(text)]
+    groups = [m.span() for m in GROUP.finditer(text)]
     # Whitespace inside a quote or a `<…>` group never ends a word, so the first cut
     # whose prefix parses ends the first word; past a subject's length there is no point.
     cuts = [

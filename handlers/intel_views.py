@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.common import Block, context_line, plural, section
+from core.blocks import Block, context_line, plural, section
+from core.text import escape
+from core.wording import EXAMPLES
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
-from handlers.text import escape
 from storage.intel import KINDS
 from storage.models import IntelPost
 
@@ -101,12 +102,7 @@ def search_blocks(posts: Sequence[IntelPost], *, query: str, limit: int) -> list
     """`/intel search`: the matches, newest first, each with who posted it and its link."""
     shown = escape(query)
     if not posts:
-        return [
-            section(
-                f"No field intel matches “{shown}”. Post some: "
-                "`/intel competitor:Acme cut list price 20% in EMEA`"
-            )
-        ]
+        return [section(f"No field intel matches “{shown}”. Post some: {EXAMPLES['intel']}")]
     blocks = [section(f"*{plural(len(posts), 'post')} matching “{shown}”*, newest first")]
     for post in posts:
         text = post.text if len(post.text) <= _SHOWN_TEXT else post.text[: _SHOWN_TEXT - 1] + "…"

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from core.text import TextError, escape, first_word, parse_command
 from handlers import lead_views
 from handlers.common import (
     CommandReply,
@@ -23,9 +24,7 @@ from handlers.common import (
     usage_reply,
 )
 from handlers.forms import on_submission, open_form
-from handlers.text import TextError, escape, first_word, parse_command
 from storage.leads import CRITERIA, NewRating, RatingWrite, lead_stats, save_ratings
-from storage.models import utcnow
 
 USAGE = (
     "*Rate a lead:* `/lead LEAD SCORE [campaign:NAME] [segment:NAME] [+budget|-budget] "
@@ -145,7 +144,9 @@ def register(app: AsyncApp, services: Services) -> None:
 
     async def rate(context: AsyncBoltContext, user_id: str, rating: NewRating) -> str:
         """Store the rating; the receipt for it."""
-        write = RatingWrite(team_id=team_of(context), user_id=user_id, rating=rating, now=utcnow())
+        write = RatingWrite(
+            team_id=team_of(context), user_id=user_id, rating=rating, now=services.now()
+        )
         replaced: bool = await db.write_many(save_ratings, write)
         return confirmation(rating, replaced=replaced)
 
@@ -181,7 +182,7 @@ def register(app: AsyncApp, services: Services) -> None:
         except TextError as error:
             await ack(text=usage_reply(str(error), STATS_USAGE))
             return
-        since: datetime = utcnow() - timedelta(days=query.days)
+        since: datetime = services.now() - timedelta(days=query.days)
         stats = await db.read(
             lead_stats, team_id=team_of(context), since=since, campaign=query.campaign
         )

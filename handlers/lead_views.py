@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.common import Block, bullets, context_line, header, plural, section
+from core.blocks import Block, bullets, context_line, header, plural, section
+from core.wording import EXAMPLES, campaign_label
 from handlers.forms import (
     Submission,
     View,
@@ -14,7 +15,6 @@ from handlers.forms import (
     static_select,
     text_input,
 )
-from handlers.text import escape
 from storage.leads import CRITERIA, LeadStats, RatingSummary
 
 FORM_ID = "lead_rating_form"
@@ -73,17 +73,11 @@ def stats_blocks(stats: LeadStats, *, days: int, campaign: str | None) -> list[B
     blocks = [header(f"Lead ratings, last {days} days{scope}")]
     if not stats.overall.count:
         blocks.append(
-            section(
-                "No ratings yet. Rate a lead marketing handed you: "
-                '`/lead ACME-42 4 campaign:"Q3 webinar" +budget +need ready to buy`'
-            )
+            section(f"No ratings yet. Rate a lead marketing handed you: {EXAMPLES['lead']}")
         )
         return blocks
     blocks.append(section(f"*Overall:* {_summary_line(stats.overall)}"))
-    lines = [
-        f"*{escape(s.label) if s.label else '_no campaign_'}*: {_summary_line(s)}"
-        for s in stats.campaigns[:20]
-    ]
+    lines = [f"*{campaign_label(s.label)}*: {_summary_line(s)}" for s in stats.campaigns[:20]]
     blocks.append(section("*By campaign*\n" + bullets(lines, empty="")))
     if len(stats.campaigns) > 20:
         blocks.append(context_line(f"and {len(stats.campaigns) - 20} more campaigns"))

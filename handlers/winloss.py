@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from core.text import TextError, escape, first_word, parse_command
 from handlers import winloss_views
 from handlers.common import (
     CommandReply,
@@ -21,8 +22,6 @@ from handlers.common import (
     text_or_none,
 )
 from handlers.forms import on_submission, open_form
-from handlers.text import TextError, escape, first_word, parse_command
-from storage.models import utcnow
 from storage.winloss import NewResult, save_result
 
 USAGE = (
@@ -143,7 +142,11 @@ def register(app: AsyncApp, services: Services) -> None:
     async def report(context: AsyncBoltContext, user_id: str, result: NewResult) -> str:
         """Store the report; the receipt for it."""
         replaced = await db.write(
-            save_result, team_id=team_of(context), user_id=user_id, result=result, now=utcnow()
+            save_result,
+            team_id=team_of(context),
+            user_id=user_id,
+            result=result,
+            now=services.now(),
         )
         return confirmation(result, replaced=replaced)
 

@@ -10,23 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
-from handlers.common import section
+from core.blocks import Block, section, slack_date
+from core.meetings import occurrences, previous_occurrence, schedule_of
+from core.wording import MEETINGS
 from scheduler import agenda_blocks
 from scheduler.agenda_files import INVITE_NAME, charts, invitation
-from scheduler.agenda_format import messages, slack_date
+from scheduler.agenda_format import messages
 from scheduler.agenda_top import summary_text, top_blocks
 from scheduler.measures import changes, measure
-from scheduler.rules import occurrences, previous_occurrence
-from scheduler.schedules import schedule_of
 from storage.models import Cadence
-
-Block = dict[str, Any]
-
-TITLES = {"monthly": "Field-intel meeting", "quarterly": "Quarterly planning meeting"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,8 @@ class Agenda:
 
 
 def title_of(cadence: Cadence) -> str:
-    return TITLES.get(cadence.kind, "Meeting")
+    meeting = MEETINGS.get(cadence.kind)
+    return meeting.heading if meeting else "Meeting"
 
 
 def build_agenda(

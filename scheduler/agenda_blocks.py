@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from handlers.common import Block, plural, section
-from handlers.text import escape
-from scheduler.agenda_format import TRY, clip, link, number, percent, sections, topic, trend, user
+from core.blocks import Block, clip, link, plural, section, sections, user
+from core.text import escape
+from core.wording import EXAMPLES, campaign_label
+from scheduler.agenda_format import number, percent, topic, trend
 from scheduler.measures import Changes, Measures
 from storage.leads import RatingSummary
 
-NO_CAMPAIGN = "(no campaign)"
 CAMPAIGNS_SHOWN = 30
-
-
-def campaign_name(summary: RatingSummary) -> str:
-    return escape(summary.label) if summary.label else NO_CAMPAIGN
 
 
 def best_and_worst(
@@ -47,7 +43,7 @@ def leads(now: Measures, before: Measures | None) -> list[Block]:
     overall = now.leads.overall
     if not overall.count:
         then = plural(before.leads.overall.count, "rating") if before else None
-        return _none("Lead ratings", f"No leads were rated. Rate one: {TRY['leads']}", then)
+        return _none("Lead ratings", f"No leads were rated. Rate one: {EXAMPLES['lead']}", then)
     head = f"*{plural(overall.count, 'rating')}*, average *{number(overall.average)}*/5"
     earlier: dict[str, RatingSummary] = {}
     if before is not None:
@@ -64,12 +60,14 @@ def leads(now: Measures, before: Measures | None) -> list[Block]:
     if pair:
         best, worst = pair
         head += (
-            f"\nBest campaign: *{campaign_name(best)}* ({number(best.average)}/5) · "
-            f"worst: *{campaign_name(worst)}* ({number(worst.average)}/5)"
+            f"\nBest campaign: *{campaign_label(best.label)}* ({number(best.average)}/5) · "
+            f"worst: *{campaign_label(worst.label)}* ({number(worst.average)}/5)"
         )
     lines = []
     for c in now.leads.campaigns[:CAMPAIGNS_SHOWN]:
-        line = f"*{campaign_name(c)}* — {number(c.average)}/5 from {plural(c.count, 'rating')}"
+        line = (
+            f"*{campaign_label(c.label)}* — {number(c.average)}/5 from {plural(c.count, 'rating')}"
+        )
         if before is not None and c.label:
             was_c = earlier.get(c.label.casefold())
             line += trend(c.average, was_c.average if was_c else None)
@@ -79,7 +77,7 @@ def leads(now: Measures, before: Measures | None) -> list[Block]:
     if len(now.leads.campaigns) > CAMPAIGNS_SHOWN:
         lines.append(f"…and {plural(len(now.leads.campaigns) - CAMPAIGNS_SHOWN, 'more campaign')}")
     reasons = [
-        f"{clip(r.lead_ref, 60)} ({r.score}/5, {escape(r.campaign) if r.campaign else NO_CAMPAIGN})"
+        f"{clip(r.lead_ref, 60)} ({r.score}/5, {campaign_label(r.campaign)})"
         f" by {user(r.user_id)}: “{clip(r.reason)}”"
         for r in now.low_ratings
     ]
@@ -96,7 +94,7 @@ def leads(now: Measures, before: Measures | None) -> list[Block]:
 def intel(now: Measures, before: Measures | None, changes: Changes) -> list[Block]:
     if not now.intel_count:
         earlier = plural(before.intel_count, "post") if before else None
-        return _none("Field intel", f"No intel was posted. Post some: {TRY['intel']}", earlier)
+        return _none("Field intel", f"No intel was posted. Post some: {EXAMPLES['intel']}", earlier)
     kinds = []
     for kind, count in sorted(now.intel_kinds.items(), key=lambda kv: (-kv[1], kv[0])):
         kinds.append(
@@ -142,7 +140,7 @@ def deals(now: Measures, before: Measures | None) -> list[Block]:
         b = before.deals if before else None
         earlier = f"{b.wins:,} won, {b.losses:,} lost" if b else None
         return _none(
-            "Wins and losses", f"No deals were reported. Report one: {TRY['deals']}", earlier
+            "Wins and losses", f"No deals were reported. Report one: {EXAMPLES['winloss']}", earlier
         )
     won, lost, rate = (
         f"*{d.wins:,}* won",
@@ -181,7 +179,7 @@ def collateral(now: Measures, before: Measures | None) -> list[Block]:
             f"*{plural(votes, 'vote')}* cast{trend(votes, before.activity.votes)}"
         )
     if not added and not votes:
-        head += f". Share something: {TRY['collateral']}"
+        head += f". Share something: {EXAMPLES['collateral']}"
     fresh = [
         f"{link(item.url, clip(item.title, 120))} by {user(item.author_id)}"
         for item in now.new_collateral
@@ -212,5 +210,5 @@ def glossary(now: Measures) -> list[Block]:
         "Glossary",
         [sections(terms, title="*Terms defined or changed*", empty="")]
         if terms
-        else [[section(f"No terms were defined or changed. Define one: {TRY['glossary']}")]],
+        else [[section(f"No terms were defined or changed. Define one: {EXAMPLES['glossary']}")]],
     )

@@ -8,9 +8,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from handlers.common import Block, context_line, divider, header, plural, section
-from handlers.text import escape
-from scheduler.agenda_format import DOWN, TRY, UP, clip, number, percent, trend
+from core.blocks import Block, clip, context_line, divider, header, plural, section
+from core.text import escape
+from core.wording import EXAMPLES
+from scheduler.agenda_format import DOWN, UP, number, percent, trend
 from scheduler.measures import Changes, Measures
 
 BIGGEST = 5
@@ -124,7 +125,7 @@ def top_blocks(
     """The top-level message, at most 15 blocks."""
     blocks = [header(title), context_line(when)]
     if now.empty:
-        suggestions = "\n".join(f"• {example}" for example in TRY.values())
+        suggestions = "\n".join(f"• {example}" for example in EXAMPLES.values())
         blocks.append(
             section(
                 "*Nothing was posted since the last meeting.* Give this one something to talk "

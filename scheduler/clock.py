@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from scheduler.rules import occurrences_between, previous_occurrence
-from scheduler.schedules import agenda_due, schedule_of
+from core.meetings import agenda_due, lead_of, occurrences_between, previous_occurrence, schedule_of
 from storage.models import Cadence
 
 AGENDA = "agenda"
@@ -54,15 +53,10 @@ def _reminder(cadence: Cadence, occurrence: datetime, kind: str) -> Reminder:
     )
 
 
-def agenda_lead(cadence: Cadence) -> timedelta:
-    """How long before the meeting its agenda is posted."""
-    return timedelta(minutes=cadence.agenda_lead_minutes)
-
-
 def due_reminders(cadence: Cadence, *, now: datetime) -> list[Reminder]:
     """The reminders of `cadence` whose send time has come and whose meeting is not past."""
     schedule = schedule_of(cadence)
-    lead = agenda_lead(cadence)
+    lead = lead_of(cadence)
     # Agendas: sent at their due time <= now, before the meeting t > now. A day counted on
     # the wall clock can be an hour longer than 24 h across a DST change, hence the margin.
     upcoming = occurrences_between(schedule, start=now, end=now + lead + _DST_MARGIN)

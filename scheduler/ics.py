@@ -18,14 +18,14 @@ def meeting_invite(
     duration: timedelta,
     zone: str,
     description: str,
+    stamp: datetime,
     url: str | None = None,
-    stamp: datetime | None = None,
 ) -> bytes:
     """One meeting as a published calendar, with its time zone definition.
 
     ``start`` is any aware instant; the event is written in ``zone`` so that
     calendar apps show it at the meeting's local time. ``stamp`` (DTSTAMP)
-    defaults to now.
+    is when the invitation was made.
     """
     if start.tzinfo is None:
         raise ValueError(f"{start!r} has no time zone")
@@ -35,7 +35,7 @@ def meeting_invite(
 
     event = icalendar.Event()
     event.add("uid", uid)
-    event.add("dtstamp", (stamp or datetime.now(UTC)).astimezone(UTC))
+    event.add("dtstamp", stamp.astimezone(UTC))
     event.add("dtstart", local_start)
     event.add("dtend", local_end)
     event.add("summary", title)

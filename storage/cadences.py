@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from scheduler.rules import Schedule
 from storage.models import Cadence
 
 
@@ -19,22 +18,19 @@ def set_cadence(
     team_id: str,
     kind: str,
     channel_id: str,
-    schedule: Schedule,
-    agenda_lead: timedelta,
+    schedule: Mapping[str, Any],
     set_by: str,
     now: datetime,
 ) -> Cadence:
-    """Make `channel_id` the home of the `kind` meeting on `schedule`, replacing any earlier one.
+    """Make `channel_id` the home of the `kind` meeting, replacing any earlier one.
+
+    `schedule` holds the columns that say when (core.meetings.cadence_fields makes them).
 
     The row is updated in place, so the clock's record of what it posted for it stays attached.
     """
     fields: dict[str, Any] = {
+        **schedule,
         "channel_id": channel_id,
-        "day_rule": str(schedule.rule),
-        "at_time": f"{schedule.at:%H:%M}",
-        "zone": schedule.zone,
-        "agenda_lead_minutes": agenda_lead // timedelta(minutes=1),
-        "months": ",".join(str(month) for month in schedule.months),
         "active": True,
         "set_by": set_by,
         "updated_at": now,

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from bot.app import create_app, create_web
 from bot.config import Settings
 from storage.db import Database, make_engine, migrate, normalize_url
+from tests.clock import NOW, SetClock
 from tests.fake_slack import FakeSlack
 from tests.forms import check_blocks, check_view
 from tests.slack_client import SECRET, SignedSlack
@@ -189,9 +190,15 @@ def settings(database_url: str, slack_api: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def slack(settings: Settings, db: Database) -> AsyncIterator[SignedSlack]:
-    """Signed requests into the real app, wired to the fake Slack and the test database."""
-    web = create_web(app=create_app(settings=settings, db=db), db=db)
+def clock() -> SetClock:
+    """The app's clock in a test: it stands at NOW until the test moves it."""
+    return SetClock(NOW)
+
+
+@pytest.fixture
+async def slack(settings: Settings, db: Database, clock: SetClock) -> AsyncIterator[SignedSlack]:
+    """Signed requests into the real app, wired to the fake Slack, the test database and clock."""
+    web = create_web(app=create_app(settings=settings, db=db, clock=clock), db=db)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
         yield SignedSlack(http)

@@ -13,8 +13,9 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.blocks import sections
 from scheduler.agenda import Agenda, build_agenda, starting_now
-from scheduler.agenda_format import messages, sections
+from scheduler.agenda_format import messages
 from storage.collateral import NewCollateral, cast_vote, save_collateral
 from storage.db import session_scope
 from storage.glossary import define_term

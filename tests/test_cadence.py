@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from core.meetings import QUARTERLY, DayRule, agenda_due
 from handlers.cadence import USAGE
 from handlers.cadence_input import CadenceError, CadenceRequest, parse_set
 from handlers.cadence_views import FORM_ID, preview_blocks
 from handlers.cadence_words import upcoming_lines
 from scheduler.agenda import Agenda, AgendaFile
-from scheduler.rules import QUARTERLY, DayRule
-from scheduler.schedules import agenda_due
 from storage.models import Cadence
+from tests.clock import SetClock
 from tests.fake_slack import DROP, FakeSlack
 from tests.forms import Payload, check_blocks, check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
@@ -132,9 +132,11 @@ def cadences(engine: Engine) -> list[tuple[Any, ...]]:
         ]
 
 
-async def test_lead_sets_monthly(slack: SignedSlack, slack_api: FakeSlack, engine: Engine) -> None:
+async def test_lead_sets_monthly(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine, clock: SetClock
+) -> None:
     """A lead's `set` is stored, confirmed with the next three first Tuesdays, and noted."""
-    before = datetime.now(UTC)
+    before = clock.now
     response = await slack.command("/cadence", EXAMPLE, user="ULEAD", channel="C9")
     assert response.status_code == 200
     receipt = reply_text(response)
@@ -265,7 +267,9 @@ async def test_off(slack: SignedSlack, slack_api: FakeSlack, engine: Engine) -> 
     assert "No meetings are set" in reply_text(await slack.command("/cadence", "list"))
 
 
-async def test_list_and_next_for_everyone(slack: SignedSlack, slack_api: FakeSlack) -> None:
+async def test_list_and_next_for_everyone(
+    slack: SignedSlack, slack_api: FakeSlack, clock: SetClock
+) -> None:
     """Anyone can list the workspace's meetings and their next dates; other workspaces see none."""
     await slack.command("/cadence", EXAMPLE, user="ULEAD", channel="C9")
     await slack.command(
@@ -280,14 +284,14 @@ async def test_list_and_next_for_everyone(slack: SignedSlack, slack_api: FakeSla
     assert "agenda 2 days before" in text and "agenda 6 hours before" in text
     upcoming = await slack.command("/cadence", "next", user="U2")
     check_blocks(upcoming.json()["blocks"])
-    start = first_tuesdays_at_ten(datetime.now(UTC), 1)[0]
+    start = first_tuesdays_at_ten(clock.now, 1)[0]
     assert f"• {shown(start)} (agenda {shown(start - timedelta(days=2))})" in reply_text(upcoming)
     assert "*Quarterly planning meeting* in <#C1>" in reply_text(upcoming)
     elsewhere = await slack.command("/cadence", "next", user="U2", team="T2")
     assert "No meetings are set" in reply_text(elsewhere)
 
 
-async def test_preview(slack: SignedSlack, slack_api: FakeSlack) -> None:
+async def test_preview(slack: SignedSlack, slack_api: FakeSlack, clock: SetClock) -> None:
     """`preview` shows the agenda as valid blocks, with the default schedule when none is set."""
     slack_api.add_user("U2", tz="Europe/Paris")
     unset = await slack.command("/cadence", "preview quarterly", user="U2")
@@ -297,7 +301,7 @@ async def test_preview(slack: SignedSlack, slack_api: FakeSlack) -> None:
     await slack.command("/cadence", EXAMPLE, user="ULEAD", channel="C9")
     response = await slack.command("/cadence", "preview monthly", user="U2")
     check_blocks(response.json()["blocks"])
-    start = first_tuesdays_at_ten(datetime.now(UTC), 1)[0]
+    start = first_tuesdays_at_ten(clock.now, 1)[0]
     assert f"field-intel meeting on {shown(start)}" in reply_text(response)
     assert "is set" not in reply_text(response)
     # Only the note from `set` reached a channel: a preview is for the asker alone.

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from core.text import TextError, escape
 from handlers.collateral_input import (
     CollateralError,
     parse_add,
@@ -20,7 +21,6 @@ from handlers.collateral_input import (
     parse_vote,
 )
 from handlers.collateral_views import FORM_ID, not_announced
-from handlers.text import TextError, escape
 from storage.collateral import (
     NewCollateral,
     cast_vote,

@@ -13,11 +13,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from bot.slack import web_client
+from core.meetings import occurrences, schedule_of
 from scheduler.agenda import Agenda, build_agenda, starting_now
 from scheduler.clock import AGENDA, START
 from scheduler.delivery import Report, run_due
-from scheduler.rules import occurrences
-from scheduler.schedules import schedule_of
 from storage.db import session_scope
 from storage.models import Cadence, Delivery
 from tests.fake_slack import FakeSlack

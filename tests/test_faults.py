@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import create_app, create_web
 from bot.config import Settings
-from handlers.common import SORRY_STORAGE
+from core.wording import SORRY_STORAGE
 from storage.db import Database, make_engine
 from tests.fake_slack import FakeSlack
 from tests.forms import selected, text_value, view_submission

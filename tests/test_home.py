@@ -23,6 +23,7 @@ from storage.models import (
     WinLoss,
 )
 from storage.winloss import WinLossSummary
+from tests.clock import SetClock
 from tests.fake_slack import FakeSlack
 from tests.forms import check_view
 from tests.slack_client import SignedSlack
@@ -225,10 +226,10 @@ def home_opened(*, user: str = "U5", tab: str = "home") -> dict[str, Any]:
 
 
 async def test_home_tab_shows_the_last_30_days(
-    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine, clock: SetClock
 ) -> None:
     """Opening Home publishes, for that user, the workspace's last 30 days and next meeting."""
-    seed(engine, now=datetime.now(UTC))
+    seed(engine, now=clock.now)
     response = await slack.event(home_opened(), team="T1")
     assert response.status_code == 200
     (published,) = slack_api.sent("views.publish")
@@ -246,10 +247,10 @@ async def test_home_tab_shows_the_last_30_days(
 
 
 async def test_other_workspace_sees_only_its_own(
-    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine, clock: SetClock
 ) -> None:
     """Another workspace's Home tab shows its own figures and none of T1's."""
-    seed(engine, now=datetime.now(UTC))
+    seed(engine, now=clock.now)
     await slack.event(home_opened(), team="T2")
     text = shown(slack_api.sent("views.publish")[0]["view"])
     assert "Elsewhere" in text and "prospect: *1*" in text and "0 wins, 1 loss" in text

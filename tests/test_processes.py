@@ -134,7 +134,7 @@ async def test_health_is_ok_with_a_database(slack: object, database_url: str) ->
 def test_release_migrates(tmp_path: Path) -> None:
     """The release step brings a new database up to date and says so."""
     done = subprocess.run(
-        [sys.executable, "-m", "storage.migrate"],
+        [sys.executable, "-m", "bot.migrate"],
         cwd=tmp_path,
         env=clean_env(),
         capture_output=True,
@@ -157,7 +157,7 @@ def test_concurrent_starts_migrate_once(tmp_path: Path, postgres_admin: Engine) 
     try:
         runs = [
             subprocess.Popen(
-                [sys.executable, "-m", "storage.migrate"],
+                [sys.executable, "-m", "bot.migrate"],
                 cwd=tmp_path,
                 env=clean_env(DATABASE_URL=url),
                 stdout=subprocess.PIPE,

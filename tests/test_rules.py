@@ -11,7 +11,7 @@ from dateutil.rrule import weekday
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.rules import (
+from core.meetings import (
     MONTHLY,
     QUARTERLY,
     DayRule,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.text import (
+from core.text import (
     Command,
     TextError,
     Word,

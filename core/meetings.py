@@ -1,4 +1,7 @@
-"""Meeting day rules, and the instants they fall on.
+"""Meeting rules: day rules, the instants they fall on, and a stored cadence's schedule.
+
+The one place that converts between a `Cadence` row and the `Schedule` and agenda
+lead time it stands for, in both directions.
 
 Occurrences are found on local wall-clock dates in the schedule's zone with
 :mod:`dateutil.rrule`, then placed in the zone with :mod:`zoneinfo` and turned
@@ -19,12 +22,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule
 
+from storage.models import Cadence
+
 MONTHLY: tuple[int, ...] = tuple(range(1, 13))
 QUARTERLY: tuple[int, ...] = (1, 4, 7, 10)
+DEFAULT_LEAD = timedelta(days=1)  # the agenda comes a day before unless `agenda:` says otherwise
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -201,3 +208,42 @@ def _zone_names() -> dict[str, str]:
     # the host's "localtime".
     names = zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"}
     return {name.lower(): name for name in names}
+
+
+def schedule_of(cadence: Cadence) -> Schedule:
+    """The meeting schedule a stored cadence describes."""
+    return Schedule(
+        rule=parse_day_rule(cadence.day_rule),
+        at=parse_time(cadence.at_time),
+        zone=cadence.zone,
+        months=tuple(int(month) for month in cadence.months.split(",")),
+    )
+
+
+def lead_of(cadence: Cadence) -> timedelta:
+    """How long before each meeting its agenda is posted."""
+    return timedelta(minutes=cadence.agenda_lead_minutes)
+
+
+def cadence_fields(schedule: Schedule, lead: timedelta) -> dict[str, Any]:
+    """The columns of a `Cadence` row that store `schedule` and the agenda `lead` time."""
+    return {
+        "day_rule": str(schedule.rule),
+        "at_time": f"{schedule.at:%H:%M}",
+        "zone": schedule.zone,
+        "months": ",".join(str(month) for month in schedule.months),
+        "agenda_lead_minutes": lead // timedelta(minutes=1),
+    }
+
+
+def agenda_due(occurrence: datetime, *, lead: timedelta, zone: str) -> datetime:
+    """When the agenda of the meeting at `occurrence` is posted, in UTC.
+
+    Whole days before are counted on the meeting's wall clock (`agenda:2d` is two days before
+    at the meeting's local time, across daylight-saving changes); hours and minutes are elapsed.
+    """
+    if lead % timedelta(days=1):
+        return occurrence - lead
+    tz = ZoneInfo(zone)
+    local = occurrence.astimezone(tz).replace(tzinfo=None) - lead
+    return local.replace(tzinfo=tz).astimezone(UTC)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
-_GROUP = re.compile(r"<[^<>]*>")
+GROUP = re.compile(r"<[^<>]*>")  # one of Slack's markups: never split
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>|]+")
@@ -89,7 +89,7 @@ def _link_text(url: str, label: str) -> str:
 def link_url(raw: str) -> str | None:
     """The URL of one Slack-escaped token that is a link or a bare URL, else None."""
     token = raw.strip()
-    group = _GROUP.fullmatch(token)
+    group = GROUP.fullmatch(token)
     if group:
         target = _decode(token[1:-1].partition("|")[0])
         return target if _URL.fullmatch(target) else None
@@ -122,7 +122,7 @@ class Word:
 
 def words(text: str) -> list[Word]:
     """Split raw Slack text into words, honouring `<…>` groups and quotes."""
-    groups = {m.start(): m.end() for m in _GROUP.finditer(text)}
+    groups = {m.start(): m.end() for m in GROUP.finditer(text)}
     found: list[Word] = []
     i, n = 0, len(text)
     while i < n:
