@@ -11,6 +11,8 @@ from decimal import Decimal
 from sqlalchemy import Column, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage import limits
+
 
 def utcnow() -> datetime:
     """The current instant, aware, in UTC."""
@@ -28,17 +30,17 @@ class LeadRating(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    lead_ref: str = Field(max_length=200)
-    lead_key: str = Field(max_length=200)
+    lead_ref: str = Field(max_length=limits.REFERENCE)
+    lead_key: str = Field(max_length=limits.REFERENCE)
     user_id: str = Field(max_length=32)
     score: int
-    campaign: str | None = Field(default=None, max_length=200)
-    segment: str | None = Field(default=None, max_length=200)
+    campaign: str | None = Field(default=None, max_length=limits.NAME)
+    segment: str | None = Field(default=None, max_length=limits.NAME)
     budget: bool | None = None
     authority: bool | None = None
     need: bool | None = None
     timing: bool | None = None
-    reason: str = Field(default="", max_length=4000)
+    reason: str = Field(default="", max_length=limits.REASON)
     rated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -53,9 +55,9 @@ class GlossaryTerm(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    term: str = Field(max_length=100)
-    term_key: str = Field(max_length=100)
-    definition: str = Field(max_length=3000)
+    term: str = Field(max_length=limits.TERM)
+    term_key: str = Field(max_length=limits.TERM)
+    definition: str = Field(max_length=limits.DEFINITION)
     updated_by: str = Field(max_length=32)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -69,9 +71,9 @@ class IntelPost(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     kind: str = Field(max_length=16)
-    subject: str | None = Field(default=None, max_length=200)
-    subject_key: str | None = Field(default=None, max_length=200)
-    text: str = Field(max_length=4000)
+    subject: str | None = Field(default=None, max_length=limits.NAME)
+    subject_key: str | None = Field(default=None, max_length=limits.NAME)
+    text: str = Field(max_length=limits.INTEL_TEXT)
     author_id: str = Field(max_length=32)
     posted_by: str = Field(max_length=32)
     channel_id: str | None = Field(default=None, max_length=32)
@@ -91,13 +93,13 @@ class WinLoss(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     outcome: str = Field(max_length=8)
-    deal_ref: str = Field(max_length=200)
-    deal_key: str = Field(max_length=200)
-    competitor: str | None = Field(default=None, max_length=200)
-    competitor_key: str | None = Field(default=None, max_length=200)
+    deal_ref: str = Field(max_length=limits.REFERENCE)
+    deal_key: str = Field(max_length=limits.REFERENCE)
+    competitor: str | None = Field(default=None, max_length=limits.NAME)
+    competitor_key: str | None = Field(default=None, max_length=limits.NAME)
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    campaign: str | None = Field(default=None, max_length=200)
-    reason: str = Field(max_length=4000)
+    campaign: str | None = Field(default=None, max_length=limits.NAME)
+    reason: str = Field(max_length=limits.REASON)
     user_id: str = Field(max_length=32)
     reported_at: datetime = Field(default_factory=utcnow)
 
@@ -110,8 +112,8 @@ class Collateral(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    url: str = Field(max_length=2000)
-    title: str = Field(max_length=300)
+    url: str = Field(max_length=limits.URL)
+    title: str = Field(max_length=limits.TITLE)
     tags: str = Field(default="", max_length=1000)
     author_id: str = Field(max_length=32)
     channel_id: str | None = Field(default=None, max_length=32)

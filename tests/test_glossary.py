@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.glossary import GlossaryError, parse_definition
-from handlers.glossary_views import FORM_ID
+from handlers.glossary import FORM as FORM_ID
+from handlers.glossary.parse import GlossaryError, parse_definition
 from tests.fake_slack import FakeSlack
 from tests.forms import text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text

@@ -13,7 +13,7 @@ from core.text import TextError
 from handlers.cadence_input import parse_set
 from handlers.collateral_input import parse_add, parse_find, parse_vote
 from handlers.common import InputError
-from handlers.glossary import parse_definition
+from handlers.glossary.parse import parse_definition
 from handlers.intel_input import parse_intel
 from handlers.lead import parse_rating, parse_stats
 from handlers.winloss import parse_result

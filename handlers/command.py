@@ -1,0 +1,92 @@
+"""The one way every slash command is dispatched.
+
+No text opens the command's form, `help` shows its usage, a known first word picks
+a verb, and anything else goes to the command's default (or is refused, showing the
+usage). A feature says only what each of those does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from logging import Logger
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.text import first_word
+from handlers.common import team_of, usage_reply
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One slash command, as a verb sees it: `text` is what follows the verb."""
+
+    ack: AsyncAck
+    payload: dict[str, Any]
+    context: AsyncBoltContext
+    client: AsyncWebClient
+    logger: Logger
+    text: str
+
+    @property
+    def team_id(self) -> str:
+        return team_of(self.context)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.payload["user_id"])
+
+    @property
+    def channel_id(self) -> str:
+        return str(self.payload.get("channel_id") or "")
+
+    @property
+    def trigger_id(self) -> str:
+        return str(self.payload["trigger_id"])
+
+
+Verb = Callable[[Asked], Awaitable[None]]
+
+
+def command(
+    app: AsyncApp,
+    name: str,
+    *,
+    usage: str,
+    form: Verb,
+    verbs: Mapping[str, Verb],
+    otherwise: Verb | None = None,
+) -> None:
+    """Listen for the slash command `name` and dispatch each use of it.
+
+    `form` answers the command typed alone; `verbs` by first word; `otherwise` gets the
+    whole text when no verb matches (without it, the person is shown the usage).
+    """
+
+    async def listener(
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        logger: Logger,
+    ) -> None:
+        text = command.get("text", "").strip()
+        verb, rest = first_word(text)
+
+        def asked(words: str) -> Asked:
+            return Asked(ack, command, context, client, logger, words)
+
+        if not text:
+            await form(asked(""))
+        elif verb == "help":
+            await ack(text=usage)
+        elif verb in verbs:
+            await verbs[verb](asked(rest))
+        elif otherwise is not None:
+            await otherwise(asked(text))
+        else:
+            await ack(text=usage_reply(f"`{name} {verb}` means nothing to Tandem.", usage))
+
+    app.command(name)(listener)

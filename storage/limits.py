@@ -1,0 +1,16 @@
+"""How long each kind of typed text may be: columns are sized to it, parsers refuse past it.
+
+One number per fact, so what a command accepts is exactly what the database keeps.
+Reasons and intel stop at 3,000 characters, the most one Slack section shows.
+"""
+
+from __future__ import annotations
+
+REFERENCE = 200  # a lead or deal reference
+NAME = 200  # a campaign, segment, competitor or intel subject
+REASON = 3000  # why a lead was rated so, or a deal won or lost
+INTEL_TEXT = 3000  # what a piece of field intel says
+TERM = 100  # a glossary term
+DEFINITION = 2500  # a glossary definition
+TITLE = 300  # a collateral title
+URL = 2000  # a collateral link, as Slack shows it
