@@ -29,6 +29,8 @@ VIEW_BLOCKS = 100  # blocks in a modal or the Home tab
 SECTION_LIMIT = 3000  # characters of a section's text
 HEADER_LIMIT = 150  # characters of a header
 SNIPPET = 160  # characters of user text quoted on one line
+# A section holds 3,000 characters; a link leaves room for tags, counts and an author.
+LINK_BUDGET = 2400
 
 
 def header(text: str) -> Block:
@@ -76,15 +78,28 @@ def link(url: str | None, label: str) -> str:
     return f"<{link_target(url)}|{label}>" if url else label
 
 
+def titled_link(url: str, title: str) -> str:
+    """A link labelled with `title` as typed (escaped here), never a live mention.
+
+    Kept within LINK_BUDGET characters, so a section around it is never cut mid-link.
+    """
+    target, label = link_target(url), escape(title)
+    room = LINK_BUDGET - len(target)
+    if len(label) > room:
+        # Escaping makes a character at most five long.
+        label = escape(title[: max(room // 5 - 1, 1)]) + "…"
+    return f"<{target}|{label}>"
+
+
 def user(user_id: str) -> str:
     """A mention of a Slack user by id (ids come from Slack, never from typed text)."""
     return f"<@{user_id}>"
 
 
-def sections(lines: Sequence[str], *, title: str = "", empty: str = "") -> list[Block]:
+def sections(lines: Sequence[str], *, title: str = "") -> list[Block]:
     """Lines as bullet sections, split so none passes Slack's 3,000-character limit."""
     if not lines:
-        return [section(f"{title}\n{empty}".strip())] if (title or empty) else []
+        return [section(title)] if title else []
     blocks: list[Block] = []
     text = title
     for line in lines:
@@ -103,7 +118,7 @@ def local_label(instant: datetime, zone: str) -> str:
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
 
 
-def slack_date(instant: datetime, zone: str, *, time: bool = True) -> str:
-    """A date each reader sees in their own time zone, with the meeting's as fallback."""
-    style = "{date_long_pretty} at {time}" if time else "{date_long_pretty}"
+def slack_date(instant: datetime, zone: str) -> str:
+    """A date and time each reader sees in their own time zone, with the meeting's as fallback."""
+    style = "{date_long_pretty} at {time}"
     return f"<!date^{int(instant.timestamp())}^{style}|{local_label(instant, zone)}>"

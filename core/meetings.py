@@ -21,6 +21,7 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,13 @@ _DAY_RULE_FORM = (
     "Use first-, second-, third-, fourth- or last- with a weekday (mon … sun), "
     "such as first-tue, or day-N for a date, such as day-15."
 )
+
+
+class MeetingKind(StrEnum):
+    """Which meeting a cadence holds, as stored in `Cadence.kind`."""
+
+    MONTHLY = "monthly"  # the field-intel meeting
+    QUARTERLY = "quarterly"  # the planning meeting
 
 
 class RuleError(ValueError):

@@ -30,6 +30,20 @@ class Asked:
     logger: Logger
     text: str
 
+    @classmethod
+    def by_form(
+        cls,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        logger: Logger,
+    ) -> Asked:
+        """A submitted form as the command that opened it (its channel in private_metadata)."""
+        channel = str(body.get("view", {}).get("private_metadata") or "")
+        payload = {"user_id": body["user"]["id"], "channel_id": channel}
+        return cls(ack, payload, context, client, logger, "")
+
     @property
     def team_id(self) -> str:
         return team_of(self.context)

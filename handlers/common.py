@@ -13,6 +13,8 @@ from logging import Logger
 from typing import Any, Protocol, TypeVar
 
 from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.text import escape
@@ -133,4 +135,22 @@ async def in_time(call: Awaitable[T], *, seconds: float = SLACK_CALL_BUDGET) -> 
         return task.result()
     _BACKGROUND.add(task)
     task.add_done_callback(_settled)
+    return None
+
+
+def in_a_dm(channel_id: str) -> bool:
+    """Whether a command came from no channel, or from a direct message."""
+    return not channel_id or channel_id.startswith("D")
+
+
+async def post_note(client: AsyncWebClient, logger: Logger, channel: str, note: str) -> str | None:
+    """Post a one-line note in a channel; Slack's error code if it refused, else None.
+
+    A slow post (Slack rate-limiting the channel) finishes after the answer.
+    """
+    try:
+        await in_time(client.chat_postMessage(channel=channel, text=note))
+    except SlackApiError as error:
+        logger.warning("could not post a note in %s: %s", channel, error)
+        return str(error.response.get("error"))
     return None

@@ -11,13 +11,8 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
-from core.wording import SORRY_STORAGE
+from core.wording import SORRY_OTHER, SORRY_STORAGE
 from handlers.forms import saved_view
-
-SORRY_OTHER = (
-    "Sorry, something went wrong inside Tandem, so nothing was changed. "
-    "Please try again; if it keeps happening, tell whoever runs Tandem."
-)
 
 
 def apology(error: Exception, body: dict[str, Any]) -> BoltResponse | None:

@@ -33,11 +33,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from scheduler.agenda import build_agenda, starting_now
-from scheduler.clock import AGENDA, Reminder, due_reminders, stale_reminders
+from scheduler.due import Post, Reminder, due_reminders, stale_reminders
 from storage import deliveries
 from storage.cadences import active_cadences
 from storage.db import session_scope
-from storage.deliveries import DONE, POSTED, advance, claim, key_of, record_skip, replies_posted
+from storage.deliveries import (
+    Status,
+    advance,
+    claim,
+    key_of,
+    posted_with,
+    record_skip,
+    replies_posted,
+)
 from storage.models import Cadence, Delivery
 
 logger = logging.getLogger(__name__)
@@ -109,7 +117,7 @@ def _skip(engine: Engine, reminder: Reminder, *, now: datetime) -> bool:
     with session_scope(engine) as session:
         marked = record_skip(session=session, reminder=reminder, now=now)
     if marked:
-        why = "the meeting has started" if reminder.kind == AGENDA else "it is too late"
+        why = "the meeting has started" if reminder.post == Post.AGENDA else "it is too late"
         logger.info("skipped %s: %s", reminder, why)
     return marked
 
@@ -129,12 +137,12 @@ def _deliver(
         logger.debug("%s is posted or being posted by another clock", reminder)
         return "busy"
     try:
-        if reminder.kind == AGENDA:
+        if reminder.post == Post.AGENDA:
             ts = _post_agenda(engine, client, cadence, reminder, delivery, now=now, clock=clock)
         else:
             text, blocks = starting_now(cadence=cadence, occurrence=reminder.occurrence)
             ts = _post(client, channel=reminder.channel_id, text=text, blocks=blocks)
-            _advance(engine, delivery, DONE, clock=clock, message_ts=ts)
+            _advance(engine, delivery, Status.DONE, clock=clock, message_ts=ts)
     except _LostClaim:
         logger.warning("%s was taken over by another clock while we posted it", reminder)
         return "busy"
@@ -173,18 +181,18 @@ def _post_agenda(
     ts = delivery.message_ts
     if ts is None:
         ts = _post(client, channel=channel, text=agenda.text, blocks=agenda.blocks)
-        _advance(engine, delivery, POSTED, clock=clock, message_ts=ts)
+        _advance(engine, delivery, Status.POSTED, clock=clock, message_ts=ts)
     total, done = len(agenda.thread), replies_posted(delivery)
     for number, blocks in enumerate(agenda.thread[done:], start=done + 1):
         text = f"{agenda.text}: details {number}/{total}"
         _post(client, channel=channel, text=text, blocks=blocks, thread_ts=ts)
-        _advance(engine, delivery, f"{POSTED}:{number}", clock=clock)
+        _advance(engine, delivery, posted_with(number), clock=clock)
     if agenda.files:
         uploads = [
             {"content": f.content, "filename": f.filename, "title": f.title} for f in agenda.files
         ]
         client.files_upload_v2(channel=channel, thread_ts=ts, file_uploads=uploads)
-    _advance(engine, delivery, DONE, clock=clock)
+    _advance(engine, delivery, Status.DONE, clock=clock)
     return ts
 
 
@@ -203,7 +211,7 @@ def _advance(
     engine: Engine, delivery: Delivery, status: str, *, clock: Clock, message_ts: str | None = None
 ) -> None:
     """Record a step as soon as Slack has it, renewing the lease; stop if we lost the claim."""
-    lease_until = None if status == DONE else clock() + LEASE
+    lease_until = None if status == Status.DONE else clock() + LEASE
     with session_scope(engine) as session:
         held = advance(
             session=session,

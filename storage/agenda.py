@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import func, literal, select, union_all
 from sqlmodel import Session, col
 
+from storage.intel import IntelKind
 from storage.models import Collateral, CollateralVote, GlossaryTerm, IntelPost, LeadRating, WinLoss
+from storage.winloss import Outcome
 
 LOW_SCORE = 2  # a rating at or below this must say why, so its reason is worth reading
 
@@ -88,7 +90,7 @@ def _competitor_names(team_id: str, since: datetime, until: datetime) -> Any:
         col(IntelPost.subject_key).label("key"), col(IntelPost.subject).label("name")
     ).where(
         col(IntelPost.team_id) == team_id,
-        col(IntelPost.kind) == "competitor",
+        col(IntelPost.kind) == IntelKind.COMPETITOR,
         col(IntelPost.subject_key).is_not(None),
         *_between(col(IntelPost.created_at), since, until),
     )
@@ -142,7 +144,7 @@ def new_loss_reasons(
     def losses(start: datetime, end: datetime) -> tuple[Any, ...]:
         return (
             col(WinLoss.team_id) == team_id,
-            col(WinLoss.outcome) == "loss",
+            col(WinLoss.outcome) == Outcome.LOSS,
             *_between(col(WinLoss.reported_at), start, end),
         )
 
@@ -170,7 +172,7 @@ def competitor_counts(
         select(key, func.count())
         .where(
             col(IntelPost.team_id) == team_id,
-            col(IntelPost.kind) == "competitor",
+            col(IntelPost.kind) == IntelKind.COMPETITOR,
             key.in_([name.casefold() for name in names]),
             *_between(col(IntelPost.created_at), since, until),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, exists, func, select
@@ -14,7 +15,16 @@ from storage.db import on_conflict_insert
 from storage.models import Collateral, CollateralVote
 from storage.receipts import claim_receipt, release_receipt
 
-VOTES = ("helpful", "not_helpful", "used")
+
+class Vote(StrEnum):
+    """A rep's verdict on an item, as stored in `CollateralVote.vote`."""
+
+    HELPFUL = "helpful"
+    NOT_HELPFUL = "not_helpful"
+    USED = "used"
+
+
+VOTES = tuple(Vote)  # in the order buttons and counts show them
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import Update, or_, select, update
@@ -22,14 +23,20 @@ from sqlmodel import Session, col
 from storage.db import on_conflict_insert
 from storage.models import Delivery
 
-CLAIMED = "claimed"
-POSTED = "posted"
-DONE = "done"
-SKIPPED = "skipped"
-FINISHED = (DONE, SKIPPED)
+
+class Status(StrEnum):
+    """A delivery row's `status`; besides these, `posted:K` (see `posted_with`)."""
+
+    CLAIMED = "claimed"
+    POSTED = "posted"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+FINISHED = (Status.DONE, Status.SKIPPED)
 _KEY = ("cadence_id", "occurrence", "kind")
 
-Key = tuple[int, datetime, str]  # (cadence_id, occurrence, kind)
+Key = tuple[int, datetime, str]  # (cadence_id, occurrence, kind): the row's unique key
 
 
 class ReminderKey(Protocol):
@@ -42,11 +49,11 @@ class ReminderKey(Protocol):
     @property
     def occurrence(self) -> datetime: ...
     @property
-    def kind(self) -> str: ...
+    def post(self) -> str: ...  # which reminder: stored in the row's `kind` column
 
 
 def key_of(reminder: ReminderKey) -> Key:
-    return (reminder.cadence_id, reminder.occurrence, reminder.kind)
+    return (reminder.cadence_id, reminder.occurrence, reminder.post)
 
 
 def finished(*, session: Session, reminders: Iterable[ReminderKey]) -> set[Key]:
@@ -64,6 +71,11 @@ def finished(*, session: Session, reminders: Iterable[ReminderKey]) -> set[Key]:
     return {(row[0], row[1], row[2]) for row in found} & keys
 
 
+def posted_with(replies: int) -> str:
+    """The status of a delivery whose top-level message and first `replies` replies are in Slack."""
+    return f"{Status.POSTED}:{replies}"
+
+
 def replies_posted(delivery: Delivery) -> int:
     """How many thread replies of a `posted` delivery are already in Slack."""
     _, _, count = delivery.status.partition(":")
@@ -74,7 +86,7 @@ def _where(reminder: ReminderKey) -> list[Any]:
     return [
         col(Delivery.cadence_id) == reminder.cadence_id,
         col(Delivery.occurrence) == reminder.occurrence,
-        col(Delivery.kind) == reminder.kind,
+        col(Delivery.kind) == reminder.post,
     ]
 
 
@@ -113,7 +125,12 @@ def claim(
     existing = session.scalars(select(Delivery).where(*_where(reminder))).first()
     if existing is None:
         taken = _insert_new(
-            session, reminder, status=CLAIMED, attempts=1, lease_until=now + lease, updated_at=now
+            session,
+            reminder,
+            status=Status.CLAIMED,
+            attempts=1,
+            lease_until=now + lease,
+            updated_at=now,
         )
     elif existing.status in FINISHED or _held(existing.lease_until, now):
         return None
@@ -170,12 +187,12 @@ def record_skip(*, session: Session, reminder: ReminderKey, now: datetime) -> bo
     """
     existing = session.scalars(select(col(Delivery.status)).where(*_where(reminder))).first()
     if existing is None:
-        return _insert_new(session, reminder, status=SKIPPED, attempts=0, updated_at=now)
-    if existing != CLAIMED:
+        return _insert_new(session, reminder, status=Status.SKIPPED, attempts=0, updated_at=now)
+    if existing != Status.CLAIMED:
         return False
     return _changed(
         session,
         update(Delivery)
-        .where(*_where(reminder), col(Delivery.status) == CLAIMED, _expired(now))
-        .values(status=SKIPPED, lease_until=None, updated_at=now),
+        .where(*_where(reminder), col(Delivery.status) == Status.CLAIMED, _expired(now))
+        .values(status=Status.SKIPPED, lease_until=None, updated_at=now),
     )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import column, func, select, table, text
 from sqlmodel import Session, col
@@ -13,7 +14,17 @@ from sqlmodel import Session, col
 from storage.models import IntelPost
 from storage.receipts import claim_receipt
 
-KINDS = ("competitor", "customer", "prospect", "market")
+
+class IntelKind(StrEnum):
+    """What a post is about, as stored in `IntelPost.kind`."""
+
+    COMPETITOR = "competitor"
+    CUSTOMER = "customer"
+    PROSPECT = "prospect"
+    MARKET = "market"
+
+
+KINDS = tuple(IntelKind)  # in the order commands, forms and charts list them
 # The FTS5 shadow table the migration keeps in step with intel_post (SQLite only).
 _FTS = table("intel_fts", column("rowid"))
 # The very expression of the GIN index ix_intel_post_fts, so PostgreSQL can use it.
@@ -139,7 +150,7 @@ def intel_by_competitor(
     """Competitors mentioned in a period, most-mentioned first, with who mentioned them."""
     scope = (
         col(IntelPost.team_id) == team_id,
-        col(IntelPost.kind) == "competitor",
+        col(IntelPost.kind) == IntelKind.COMPETITOR,
         col(IntelPost.subject_key).is_not(None),
         col(IntelPost.created_at) >= since,
         col(IntelPost.created_at) < until,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Numeric, case, func, select, type_coerce
@@ -13,12 +13,17 @@ from sqlmodel import Session, col
 
 from storage.models import WinLoss
 
-OUTCOMES = ("win", "loss")
+
+class Outcome(StrEnum):
+    """How a reported deal ended, as stored in `WinLoss.outcome`."""
+
+    WIN = "win"
+    LOSS = "loss"
 
 
 @dataclass(frozen=True)
 class NewResult:
-    outcome: str  # "win" or "loss"
+    outcome: str  # an Outcome: "win" or "loss"
     deal_ref: str
     competitor: str | None
     amount: Decimal | None
@@ -88,10 +93,10 @@ def winloss_summary(
 
     row = session.execute(
         select(
-            sum_when("win", 1),
-            sum_when("loss", 1),
-            type_coerce(sum_when("win", amount), Numeric(14, 2)),
-            type_coerce(sum_when("loss", amount), Numeric(14, 2)),
+            sum_when(Outcome.WIN, 1),
+            sum_when(Outcome.LOSS, 1),
+            type_coerce(sum_when(Outcome.WIN, amount), Numeric(14, 2)),
+            type_coerce(sum_when(Outcome.LOSS, amount), Numeric(14, 2)),
         ).where(*_period(team_id, since, until))
     ).one()
     wins, losses = int(row[0]), int(row[1])
@@ -118,7 +123,11 @@ def _losses_by(
     count = func.count().label("n")
     rows = session.execute(
         select(func.max(shown), count)
-        .where(*_period(team_id, since, until), col(WinLoss.outcome) == "loss", column.is_not(None))
+        .where(
+            *_period(team_id, since, until),
+            col(WinLoss.outcome) == Outcome.LOSS,
+            column.is_not(None),
+        )
         .group_by(column)
         .order_by(count.desc(), column)
         .limit(limit)
@@ -155,15 +164,3 @@ def loss_competitors(
         shown=col(WinLoss.competitor),
         limit=limit,
     )
-
-
-def recent_results(
-    *, session: Session, team_id: str, since: datetime, until: datetime, limit: int
-) -> Sequence[WinLoss]:
-    """The latest reports of a period, newest first."""
-    return session.scalars(
-        select(WinLoss)
-        .where(*_period(team_id, since, until))
-        .order_by(col(WinLoss.reported_at).desc(), col(WinLoss.id).desc())
-        .limit(limit)
-    ).all()

@@ -5,24 +5,27 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import icalendar
 import pytest
-from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from core.blocks import sections
 from scheduler.agenda import Agenda, build_agenda, starting_now
 from scheduler.agenda_format import messages
-from storage.collateral import NewCollateral, cast_vote, save_collateral
 from storage.db import session_scope
-from storage.glossary import define_term
-from storage.intel import NewIntel, save_intel
-from storage.leads import NewRating, save_rating
-from storage.models import Cadence
-from storage.winloss import NewResult, save_result
+from tests.factories import (
+    add_collateral,
+    add_intel,
+    add_rating,
+    add_result,
+    add_term,
+    add_vote,
+    make_cadence,
+)
+from tests.forms import check_blocks
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -41,167 +44,91 @@ EARLIER = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)  # monthly: the period before
 LAST_QUARTER = datetime(2025, 11, 20, 12, 0, tzinfo=UTC)  # quarterly: the period before
 
 
-def cadence(kind: str = "monthly", team: str = "T1") -> Cadence:
-    if kind == "monthly":
-        return Cadence(
-            team_id=team,
-            kind="monthly",
-            channel_id="C1",
-            day_rule="first-tue",
-            at_time="10:00",
-            zone="America/New_York",
-            agenda_lead_minutes=2880,
-            months=",".join(str(m) for m in range(1, 13)),
-            set_by="ULEAD",
-        )
-    return Cadence(
-        team_id=team,
-        kind="quarterly",
-        channel_id="C1",
-        day_rule="second-mon",
-        at_time="09:00",
-        zone="Europe/Berlin",
-        agenda_lead_minutes=1440,
-        months="1,4,7,10",
-        set_by="ULEAD",
-    )
-
-
-def rate(session: Session, team: str, lead: str, score: int, at: datetime, **extra: Any) -> None:
-    criteria = extra.pop("criteria", {})
-    save_rating(
-        session=session,
-        team_id=team,
-        user_id=extra.pop("user", "U1"),
-        rating=NewRating(
-            lead_ref=lead,
-            score=score,
-            campaign=extra.pop("campaign", None),
-            segment=None,
-            criteria=criteria,
-            reason=extra.pop("reason", ""),
-        ),
-        now=at,
-    )
-
-
-def intel(
-    session: Session,
-    team: str,
-    kind: str,
-    subject: str | None,
-    at: datetime,
-    *,
-    author: str = "U1",
-    permalink: str | None = None,
-    channel: str | None = None,
-) -> None:
-    save_intel(
-        session=session,
-        team_id=team,
-        intel=NewIntel(kind=kind, subject=subject, text=f"news about {subject}"),
-        author_id=author,
-        posted_by=author,
-        now=at,
-        permalink=permalink,
-        channel_id=channel,
-    )
-
-
-def deal(
-    session: Session,
-    team: str,
-    outcome: str,
-    ref: str,
-    at: datetime,
-    *,
-    competitor: str | None = None,
-    reason: str = "good fit",
-) -> None:
-    save_result(
-        session=session,
-        team_id=team,
-        user_id="U1",
-        result=NewResult(
-            outcome=outcome,
-            deal_ref=ref,
-            competitor=competitor,
-            amount=Decimal(1000),
-            campaign=None,
-            reason=reason,
-        ),
-        now=at,
-    )
-
-
-def collateral(session: Session, team: str, title: str, at: datetime) -> int:
-    item = NewCollateral(url=f"https://example.com/{len(title)}.pdf", title=title, tags=())
-    found = save_collateral(
-        session=session, team_id=team, user_id="U9", item=item, channel_id="C1", now=at
-    )
-    assert found is not None
-    return found
+# The example meetings, set long before any of the data below; their agendas' lead times.
+SET_AT = datetime(2025, 6, 1, tzinfo=UTC)
+LEAD = {"monthly": timedelta(days=2), "quarterly": timedelta(days=1)}
+MINUTE = timedelta(minutes=1)
+AMOUNT = Decimal(1000)
 
 
 def seed(engine: Engine, *, now: datetime, then: datetime, team: str = "T1") -> None:
     """Known numbers: the period before (`then`) and the current one (`now`)."""
     with session_scope(engine) as s:
+        rate = partial(add_rating, session=s, team_id=team)
+        post = partial(add_intel, session=s, team_id=team)
+        report = partial(add_result, session=s, team_id=team, amount=AMOUNT, reason="good fit")
+        vote = partial(add_vote, session=s, team_id=team)
         # Before: Q3 webinar 2.0, Trade show 4.0; Acme named; lost to Acme on price; 1 win.
-        for i, score in enumerate((2, 2)):
-            rate(s, team, f"OLD-{i}", score, then, campaign="Q3 webinar", reason="x" * 12)
         for i in range(2):
-            rate(s, team, f"OLDT-{i}", 4, then, campaign="Trade show")
-        intel(s, team, "competitor", "Acme", then)
-        deal(s, team, "loss", "DEAL-1", then, competitor="Acme", reason="price too high")
-        deal(s, team, "win", "DEAL-2", then)
-        old_deck = collateral(s, team, "Old deck", then)
-        cast_vote(
-            session=s, team_id=team, collateral_id=old_deck, user_id="U1", vote="helpful", now=then
-        )
+            rate(lead=f"OLD-{i}", score=2, campaign="Q3 webinar", reason="x" * 12, at=then)
+            rate(lead=f"OLDT-{i}", score=4, campaign="Trade show", at=then)
+        post(subject="Acme", text="news about Acme", at=then)
+        report(outcome="loss", deal="DEAL-1", competitor="Acme", reason="price too high", at=then)
+        report(outcome="win", deal="DEAL-2", at=then)
+        old_deck = add_collateral(session=s, team_id=team, title="Old deck", user_id="U9", at=then)
+        vote(collateral_id=old_deck, user_id="U1", vote="helpful", at=then)
         # Now: Q3 webinar 4.5, Trade show 3.0, Partner 1.0 (average 3.25 over 4).
-        rate(s, team, "ACME-1", 4, now, campaign="Q3 webinar", criteria={"need": True})
-        rate(s, team, "ACME-2", 5, now, campaign="Q3 webinar", user="U2")
-        rate(s, team, "ACME-3", 3, now, campaign="Trade show", criteria={"budget": False})
+        rate(lead="ACME-1", score=4, campaign="Q3 webinar", criteria={"need": True}, at=now)
+        rate(lead="ACME-2", score=5, campaign="Q3 webinar", user_id="U2", at=now)
+        rate(lead="ACME-3", score=3, campaign="Trade show", criteria={"budget": False}, at=now)
         rate(
-            s,
-            team,
-            "ACME-4",
-            1,
-            now,
+            lead="ACME-4",
+            score=1,
             campaign="Partner <referral>",
             criteria={"budget": False, "authority": False},
             reason="contact left the company",
+            at=now,
         )
-        intel(s, team, "competitor", "Acme", now, author="U1")
-        intel(s, team, "competitor", "Acme", now, author="U2")
+        post(subject="Acme", text="news about Acme", author="U1", at=now)
+        post(subject="Acme", text="news about Acme", author="U2", at=now)
         for author in ("U3", "U3", "U1"):
-            intel(s, team, "competitor", "Initech", now, author=author, channel="C7")
+            post(
+                subject="Initech", text="news about Initech", author=author, channel_id="C7", at=now
+            )
         link = "https://t.slack.com/archives/C1/p1700000000000100"
-        intel(s, team, "customer", "Globex", now, author="U4", permalink=link)
-        deal(s, team, "win", "DEAL-10", now)
-        deal(s, team, "win", "DEAL-11", now)
-        deal(s, team, "loss", "DEAL-12", now, competitor="Initech", reason="missing SSO")
-        deal(s, team, "loss", "DEAL-13", now, competitor="Acme", reason="Price too high")
-        deck = collateral(s, team, "Hotel <b>case</b> & study", now)
-        for user, vote in (("U1", "helpful"), ("U2", "helpful"), ("U3", "used")):
-            cast_vote(session=s, team_id=team, collateral_id=deck, user_id=user, vote=vote, now=now)
-        define_term(
-            session=s, team_id=team, user_id="U1", term="MQL", definition="Qualified.", now=now
+        post(
+            kind="customer",
+            subject="Globex",
+            text="news about Globex",
+            author="U4",
+            permalink=link,
+            at=now,
         )
+        report(outcome="win", deal="DEAL-10", at=now)
+        report(outcome="win", deal="DEAL-11", at=now)
+        report(outcome="loss", deal="DEAL-12", competitor="Initech", reason="missing SSO", at=now)
+        report(outcome="loss", deal="DEAL-13", competitor="Acme", reason="Price too high", at=now)
+        deck = add_collateral(
+            session=s, team_id=team, title="Hotel <b>case</b> & study", user_id="U9", at=now
+        )
+        for user, choice in (("U1", "helpful"), ("U2", "helpful"), ("U3", "used")):
+            vote(collateral_id=deck, user_id=user, vote=choice, at=now)
+        add_term(session=s, team_id=team, term="MQL", definition="Qualified.", at=now)
 
 
 def seed_other_team(engine: Engine, at: datetime) -> None:
     with session_scope(engine) as s:
-        rate(s, "T2", "SECRET-1", 5, at, campaign="Secret campaign")
-        intel(s, "T2", "competitor", "Hooli", at)
-        deal(s, "T2", "loss", "SECRET-DEAL", at, competitor="Hooli", reason="secret reason")
-        collateral(s, "T2", "Secret deck", at)
+        add_rating(
+            session=s, team_id="T2", lead="SECRET-1", score=5, campaign="Secret campaign", at=at
+        )
+        add_intel(session=s, team_id="T2", subject="Hooli", text="news about Hooli", at=at)
+        add_result(
+            session=s,
+            team_id="T2",
+            outcome="loss",
+            deal="SECRET-DEAL",
+            competitor="Hooli",
+            reason="secret reason",
+            at=at,
+        )
+        add_collateral(session=s, team_id="T2", title="Secret deck", at=at)
 
 
 def agenda_for(engine: Engine, kind: str = "monthly") -> Agenda:
     at, now = (MONTHLY_AT, MONTHLY_NOW) if kind == "monthly" else (QUARTERLY_AT, QUARTERLY_NOW)
     with session_scope(engine) as session:
-        return build_agenda(session=session, cadence=cadence(kind), occurrence=at, now=now)
+        cadence = make_cadence(session=session, kind=kind, lead=LEAD[kind], now=SET_AT)
+        return build_agenda(session=session, cadence=cadence, occurrence=at, now=now)
 
 
 def text_of(blocks: list[dict[str, Any]]) -> str:
@@ -210,17 +137,6 @@ def text_of(blocks: list[dict[str, Any]]) -> str:
 
 def thread_text(agenda: Agenda) -> str:
     return "\n".join(text_of(reply) for reply in agenda.thread)
-
-
-def check_blocks(blocks: list[dict[str, Any]], *, limit: int) -> None:
-    """Every block passes Block Kit validation, within Slack's limits."""
-    assert 0 < len(blocks) <= limit
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None
-        parsed.validate_json()
-        if block["type"] == "section" and "text" in block:
-            assert len(block["text"]["text"]) <= 3000
 
 
 def changes_lines(agenda: Agenda) -> list[str]:
@@ -294,9 +210,8 @@ def test_other_workspaces_data_is_left_out(engine: Engine) -> None:
 def test_a_new_cadence_covers_the_rule_s_previous_meeting(engine: Engine) -> None:
     """A cadence set just now still reports everything since its rule's previous meeting."""
     seed(engine, now=CURRENT, then=EARLIER)
-    fresh = cadence()
-    fresh.updated_at = MONTHLY_NOW - timedelta(minutes=5)
     with session_scope(engine) as session:
+        fresh = make_cadence(session=session, lead=LEAD["monthly"], now=MONTHLY_NOW - 5 * MINUTE)
         agenda = build_agenda(
             session=session, cadence=fresh, occurrence=MONTHLY_AT, now=MONTHLY_NOW
         )
@@ -313,8 +228,15 @@ def test_limits_and_block_kit(engine: Engine) -> None:
     seed(engine, now=CURRENT, then=EARLIER)
     with session_scope(engine) as s:
         for i in range(120):
-            intel(s, "T1", "market", None, CURRENT + timedelta(minutes=i), author="U5")
-            rate(s, "T1", f"BULK-{i}", 1, CURRENT, campaign=f"Campaign {i}", reason="y" * 300)
+            add_intel(session=s, kind="market", subject=None, author="U5", at=CURRENT + i * MINUTE)
+            add_rating(
+                session=s,
+                lead=f"BULK-{i}",
+                score=1,
+                campaign=f"Campaign {i}",
+                reason="y" * 300,
+                at=CURRENT,
+            )
     agenda = agenda_for(engine)
     check_blocks(agenda.blocks, limit=15)
     assert agenda.thread
@@ -354,7 +276,7 @@ def test_empty_period(engine: Engine) -> None:
 def test_empty_quarter_beside_the_one_before(engine: Engine) -> None:
     """A quarter with nothing posted still shows last quarter's figures beside its empty topics."""
     with session_scope(engine) as s:
-        intel(s, "T1", "competitor", "Acme", LAST_QUARTER)
+        add_intel(session=s, subject="Acme", at=LAST_QUARTER)
     agenda = agenda_for(engine, "quarterly")
     assert "Nothing was posted since the last meeting" in text_of(agenda.blocks)
     detail = thread_text(agenda)
@@ -402,6 +324,8 @@ def test_agenda_is_stable_for_the_same_instant(engine: Engine) -> None:
 )
 def test_starting_now(kind: str, words: str) -> None:
     """The "starting now" reminder is one short, valid section naming the meeting."""
-    text, blocks = starting_now(cadence=cadence(kind), occurrence=MONTHLY_AT)
+    text, blocks = starting_now(
+        cadence=make_cadence(kind=kind, lead=LEAD[kind], now=SET_AT), occurrence=MONTHLY_AT
+    )
     assert words in text and "starts now" in text
     check_blocks(blocks, limit=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Any
@@ -13,13 +12,14 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from core.meetings import QUARTERLY, DayRule, agenda_due
-from handlers.cadence import USAGE
-from handlers.cadence_input import CadenceError, CadenceRequest, parse_set
-from handlers.cadence_views import FORM_ID, preview_blocks
-from handlers.cadence_words import upcoming_lines
+from handlers.cadence import FORM as FORM_ID
+from handlers.cadence.parse import CadenceError, CadenceRequest, parse_set
+from handlers.cadence.views import USAGE, preview_blocks
+from handlers.cadence.words import upcoming_lines
 from scheduler.agenda import Agenda, AgendaFile
 from storage.models import Cadence
 from tests.clock import SetClock
+from tests.factories import make_cadence
 from tests.fake_slack import DROP, FakeSlack
 from tests.forms import Payload, check_blocks, check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
@@ -406,19 +406,11 @@ def test_preview_keeps_within_one_message() -> None:
         thread=[[line] * 20, [line] * 20, [line] * 5],
         files=[AgendaFile(filename="lead-scores.png", title="Lead scores", content=b"")],
     )
-    cadence = Cadence(
-        team_id="T1",
-        kind="monthly",
-        channel_id="C1",
-        day_rule="first-tue",
-        at_time="10:00",
-        zone="UTC",
-        months="1",
-        set_by="U1",
-    )
+    occurrence = datetime(2027, 2, 2, 10, tzinfo=UTC)
+    cadence = make_cadence(zone="UTC", months=(1,), now=occurrence - timedelta(days=30))
     blocks = preview_blocks(
         cadence=cadence,
-        occurrence=datetime(2027, 2, 2, 10, tzinfo=UTC),
+        occurrence=occurrence,
         agenda=agenda,
         default=False,
     )
@@ -439,11 +431,7 @@ async def test_slow_channel_note_does_not_hold_the_answer(
     assert monotonic() - started < 2.9
     assert "Set:" in reply_text(response)
     release.set()
-    for _ in range(100):
-        if slack_api.sent("chat.postMessage"):
-            break
-        await asyncio.sleep(0.05)
-    (note,) = slack_api.sent("chat.postMessage")
+    (note,) = await slack_api.sent_soon("chat.postMessage")
     assert note["channel"] == "C9"
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from storage.db import make_engine, session_scope
-from storage.models import Cadence, Delivery
+from storage.models import Delivery
+from tests.factories import make_cadence
 from tests.fake_slack import FakeSlack
-from tests.test_delivery import AGENDA_AT, add_cadence
+from tests.test_delivery import AGENDA_AT, AGENDA_LEAD, SET_AT
 
 ROOT = Path(__file__).resolve().parent.parent
 AT = f"{AGENDA_AT:%Y-%m-%dT%H:%M:%SZ}"
@@ -58,7 +59,8 @@ def test_once_migrates_a_new_database_and_posts_once(tmp_path: Path, slack_api: 
     assert first.returncode == 0, first.stderr
     engine = make_engine(env["DATABASE_URL"])
     try:
-        add_cadence(engine)
+        with session_scope(engine) as session:
+            make_cadence(session=session, lead=AGENDA_LEAD, now=SET_AT)
         posting = clock("--once", "--at", AT, env=env, cwd=tmp_path)
         assert posting.returncode == 0, posting.stderr
         assert "posted agenda reminder" in posting.stderr
@@ -74,7 +76,8 @@ def test_two_clock_processes_post_once(
     engine: Engine, database_url: str, slack_api: FakeSlack, tmp_path: Path
 ) -> None:
     """Two `--once` processes at the same instant on one database post the agenda once."""
-    add_cadence(engine)
+    with session_scope(engine) as session:
+        make_cadence(session=session, lead=AGENDA_LEAD, now=SET_AT)
     env = environment(database_url=database_url, slack_api=slack_api)
     command = [sys.executable, "-m", "scheduler", "--once", "--at", AT]
     processes = [
@@ -124,22 +127,19 @@ def test_running_clock_posts_at_start_and_stops_on_sigterm(
     url = f"sqlite:///{tmp_path / 'tandem.db'}"
     env = environment(database_url=url, slack_api=slack_api)
     assert clock("--once", env=env, cwd=tmp_path).returncode == 0  # makes the schema
-    # A meeting two hours from now (in UTC) whose agenda, a day ahead, is due already.
-    meeting = datetime.now(UTC) + timedelta(hours=2)
+    # The clock this process starts reads the real time: a meeting two hours from now (in UTC)
+    # whose agenda, a day ahead, is due already.
+    set_at = datetime.now(UTC)
+    meeting = set_at + timedelta(hours=2)
     engine = make_engine(url)
     with session_scope(engine) as session:
-        session.add(
-            Cadence(
-                team_id="T1",
-                kind="monthly",
-                channel_id="C9",
-                day_rule=f"day-{meeting.day}",
-                at_time=f"{meeting:%H:%M}",
-                zone="UTC",
-                agenda_lead_minutes=24 * 60,
-                months=",".join(str(month) for month in range(1, 13)),
-                set_by="ULEAD",
-            )
+        make_cadence(
+            session=session,
+            channel_id="C9",
+            day_rule=f"day-{meeting.day}",
+            at_time=f"{meeting:%H:%M}",
+            zone="UTC",
+            now=set_at,
         )
     engine.dispose()
     process = subprocess.Popen(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,26 +13,33 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from core.text import TextError, escape
-from handlers.collateral_input import (
+from handlers.collateral import FORM as FORM_ID
+from handlers.collateral.parse import (
     CollateralError,
     parse_add,
     parse_find,
     parse_tags,
     parse_vote,
 )
-from handlers.collateral_views import FORM_ID, not_announced
+from handlers.collateral.views import not_announced
 from storage.collateral import (
     NewCollateral,
-    cast_vote,
     collateral_ranking,
     new_collateral,
-    save_collateral,
     unvoted_collateral,
 )
 from storage.db import session_scope
 from storage.models import Collateral, CollateralVote
+from tests.factories import add_collateral, add_vote
 from tests.fake_slack import FakeSlack
-from tests.forms import Payload, check_blocks, check_view, text_value, view_submission
+from tests.forms import (
+    Payload,
+    block_action,
+    check_blocks,
+    check_view,
+    text_value,
+    view_submission,
+)
 from tests.slack_client import SignedSlack, reply_text
 
 EXAMPLE = "add https://example.com/hotel-case-study.pdf Hotel case study #hotels #case-study"
@@ -54,33 +61,21 @@ def vote_click(
     buttons = next(b for b in posted["blocks"] if b["type"] == "actions")["elements"]
     button = next(b for b in buttons if b["action_id"] == f"collateral_vote_{vote}")
     ts = "1699999999.000009"  # the clicked message; Tandem updates the one it stored
-    return {
-        "type": "block_actions",
-        "team": {"id": team, "domain": "t"},
-        "user": {"id": user, "username": user.lower(), "team_id": team},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "1.2.3",
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": posted["channel"],
-            "is_ephemeral": False,
-        },
-        "channel": {"id": posted["channel"], "name": "marketing"},
-        "message": {"type": "message", "ts": ts, "text": posted["text"], "blocks": []},
-        "response_url": "https://hooks.slack.invalid/actions/1",
-        "actions": [
-            {
-                "type": "button",
-                "action_id": button["action_id"],
-                "block_id": "b1",
-                "text": button["text"],
-                "value": button["value"],
-                "action_ts": "1700000001.000001",
-            }
-        ],
-    }
+    return block_action(
+        button["action_id"],
+        button["value"],
+        channel=posted["channel"],
+        message_ts=ts,
+        team=team,
+        user=user,
+    )
+
+
+async def announce(slack: SignedSlack, slack_api: FakeSlack, **options: str) -> dict[str, Any]:
+    """Share the SPEC example with `/collateral add`; the announcement Slack received."""
+    await slack.command("/collateral", EXAMPLE, **options)
+    (posted,) = slack_api.sent("chat.postMessage")
+    return posted
 
 
 def counts_shown(update: dict[str, Any]) -> str:
@@ -259,8 +254,7 @@ async def test_votes_count_once_per_person(
     slack: SignedSlack, slack_api: FakeSlack, engine: Engine
 ) -> None:
     """Two people click Helpful and one changes to Not helpful: the counts are 1 and 1."""
-    await slack.command("/collateral", EXAMPLE, channel="C7")
-    (posted,) = slack_api.sent("chat.postMessage")
+    posted = await announce(slack, slack_api, channel="C7")
     for user, vote in (("U2", "helpful"), ("U3", "helpful"), ("U3", "not_helpful")):
         response = await slack.interaction(vote_click(posted, vote, user=user))
         assert response.status_code == 200
@@ -281,8 +275,7 @@ async def test_votes_stay_in_their_workspace(
     slack: SignedSlack, slack_api: FakeSlack, engine: Engine
 ) -> None:
     """A click from another workspace on this item counts nothing and changes no message."""
-    await slack.command("/collateral", EXAMPLE, team="T1")
-    (posted,) = slack_api.sent("chat.postMessage")
+    posted = await announce(slack, slack_api, team="T1")
     await slack.interaction(vote_click(posted, "helpful", team="T2"))
     assert count(engine, CollateralVote) == 0
     assert slack_api.sent("chat.update") == []
@@ -318,14 +311,11 @@ async def test_find_newest_first_limited(slack: SignedSlack, db: Any) -> None:
     """`find` lists the newest 20 matches first."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(22):
-        item = NewCollateral(url=f"https://x.io/{n}", title=f"Deck {n:02d}", tags=())
         await db.write(
-            save_collateral,
-            team_id="T1",
-            user_id="U1",
-            item=item,
-            channel_id="C1",
-            now=start + timedelta(hours=n),
+            add_collateral,
+            title=f"Deck {n:02d}",
+            url=f"https://x.io/{n}",
+            at=start + timedelta(hours=n),
         )
     response = await slack.command("/collateral", "find deck")
     blocks = response.json()["blocks"]
@@ -414,32 +404,21 @@ def test_aggregations_are_scoped_and_bounded(engine: Engine) -> None:
     """New, ranked and unvoted items count only the period's votes in one workspace."""
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     since, until = t0, t0 + timedelta(days=30)
-
-    def add(session: Session, title: str, *, team: str = "T1", at: datetime) -> int:
-        item = NewCollateral(url=f"https://x.io/{title}", title=title, tags=())
-        found = save_collateral(
-            session=session, team_id=team, user_id="U1", item=item, channel_id="C1", now=at
-        )
-        assert found is not None
-        return found
-
-    def vote(session: Session, item: int, user: str, choice: str, at: datetime) -> None:
-        cast_vote(
-            session=session, team_id="T1", collateral_id=item, user_id=user, vote=choice, now=at
-        )
+    day = timedelta(days=1)
 
     with session_scope(engine) as session:
-        old = add(session, "old", at=t0 - timedelta(days=60))
-        loved = add(session, "loved", at=t0 + timedelta(days=1))
-        used = add(session, "used", at=t0 + timedelta(days=2))
-        add(session, "quiet", at=t0 + timedelta(days=3))
-        add(session, "later", at=until + timedelta(days=1))
-        add(session, "elsewhere", team="T2", at=t0 + timedelta(days=1))
-        vote(session, old, "U1", "helpful", t0 - timedelta(days=5))  # before the period
+        add, vote = partial(add_collateral, session=session), partial(add_vote, session=session)
+        old = add(title="old", at=t0 - 60 * day)
+        loved = add(title="loved", at=t0 + day)
+        used = add(title="used", at=t0 + 2 * day)
+        add(title="quiet", at=t0 + 3 * day)
+        add(title="later", at=until + day)
+        add(title="elsewhere", team_id="T2", at=t0 + day)
+        vote(collateral_id=old, user_id="U1", vote="helpful", at=t0 - 5 * day)  # before the period
         for user in ("U1", "U2"):
-            vote(session, loved, user, "helpful", t0 + timedelta(days=4))
-        vote(session, used, "U1", "used", t0 + timedelta(days=4))
-        vote(session, used, "U2", "not_helpful", t0 + timedelta(days=4))
+            vote(collateral_id=loved, user_id=user, vote="helpful", at=t0 + 4 * day)
+        vote(collateral_id=used, user_id="U1", vote="used", at=t0 + 4 * day)
+        vote(collateral_id=used, user_id="U2", vote="not_helpful", at=t0 + 4 * day)
 
     with Session(engine) as session:
         period: dict[str, Any] = {"team_id": "T1", "since": since, "until": until, "limit": 10}
@@ -466,11 +445,7 @@ async def test_slow_slack_still_answers_in_time(
     assert time.monotonic() - started < 2.9
     assert "will appear in <#CSLOW> shortly" in reply_text(response)
     release.set()
-    for _ in range(100):
-        if slack_api.sent("chat.postMessage"):
-            break
-        await asyncio.sleep(0.05)
-    (announced,) = slack_api.sent("chat.postMessage")
+    (announced,) = await slack_api.sent_soon("chat.postMessage")
     assert announced["channel"] == "CSLOW"
     assert count(engine, Collateral) == 1
 
@@ -479,8 +454,7 @@ async def test_slow_count_update_does_not_hold_the_click(
     slack: SignedSlack, slack_api: FakeSlack, engine: Engine
 ) -> None:
     """A click is answered in time while Slack is slow to update the counts; the update follows."""
-    await slack.command("/collateral", EXAMPLE, channel="C7")
-    (posted,) = slack_api.sent("chat.postMessage")
+    posted = await announce(slack, slack_api, channel="C7")
     release = slack_api.hold("C7")
     started = time.monotonic()
     response = await slack.interaction(vote_click(posted, "helpful"))
@@ -488,9 +462,5 @@ async def test_slow_count_update_does_not_hold_the_click(
     assert time.monotonic() - started < 2.9
     assert count(engine, CollateralVote) == 1
     release.set()
-    for _ in range(100):
-        if slack_api.sent("chat.update"):
-            break
-        await asyncio.sleep(0.05)
-    (update,) = slack_api.sent("chat.update")
+    (update,) = await slack_api.sent_soon("chat.update")
     assert counts_shown(update) == "1 helpful · 0 not helpful · 0 used in a deal"

@@ -15,51 +15,31 @@ from sqlmodel import Session
 from bot.slack import web_client
 from core.meetings import occurrences, schedule_of
 from scheduler.agenda import Agenda, build_agenda, starting_now
-from scheduler.clock import AGENDA, START
 from scheduler.delivery import Report, run_due
+from scheduler.due import AGENDA, START
 from storage.db import session_scope
 from storage.models import Cadence, Delivery
+from tests.factories import make_cadence
 from tests.fake_slack import FakeSlack
 
 # first-tue 10:00 America/New_York: Tuesday 3 March 2026, before the DST change, is 15:00Z.
 MEETING = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
-AGENDA_AT = MEETING - timedelta(days=2)
+AGENDA_LEAD = timedelta(days=2)
+AGENDA_AT = MEETING - AGENDA_LEAD
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
 # When the cadence was set: after February's meeting, whose reminders it never owed.
 SET_AT = datetime(2026, 2, 20, tzinfo=UTC)
 
 
-def add_cadence(
+def add_claim(
     engine: Engine,
+    cadence: Cadence,
     *,
-    team: str = "T1",
-    channel: str = "C1",
-    kind: str = "monthly",
-    rule: str = "first-tue 10:00 America/New_York",
-    months: str = "1,2,3,4,5,6,7,8,9,10,11,12",
-) -> Cadence:
-    """A cadence as `/cadence set` stores it, set at SET_AT, with the agenda two days ahead."""
-    day_rule, at_time, zone = rule.split()
-    with session_scope(engine) as session:
-        cadence = Cadence(
-            team_id=team,
-            kind=kind,
-            channel_id=channel,
-            day_rule=day_rule,
-            at_time=at_time,
-            zone=zone,
-            agenda_lead_minutes=2 * 24 * 60,
-            months=months,
-            set_by="ULEAD",
-            updated_at=SET_AT,
-        )
-        session.add(cadence)
-        session.flush()
-        return cadence
-
-
-def add_claim(engine: Engine, cadence: Cadence, *, lease_until: datetime, **fields: Any) -> None:
+    lease_until: datetime,
+    status: str = "claimed",
+    message_ts: str | None = None,
+) -> None:
     """A claim as a clock that crashed (or is still posting) left it."""
     with session_scope(engine) as session:
         session.add(
@@ -68,10 +48,11 @@ def add_claim(engine: Engine, cadence: Cadence, *, lease_until: datetime, **fiel
                 cadence_id=cadence.id or 0,
                 occurrence=MEETING,
                 kind=AGENDA,
-                status=fields.pop("status", "claimed"),
+                status=status,
                 attempts=1,
                 lease_until=lease_until,
-                **fields,
+                message_ts=message_ts,
+                updated_at=lease_until - 5 * MINUTE,  # claimed for a five-minute lease
             )
         )
 
@@ -121,7 +102,9 @@ def client(slack_api: FakeSlack) -> WebClient:
 
 @pytest.fixture
 def cadence(engine: Engine) -> Cadence:
-    return add_cadence(engine)
+    """The monthly meeting, first Tuesday 10:00 New York, set at SET_AT, agenda two days ahead."""
+    with session_scope(engine) as session:
+        return make_cadence(session=session, lead=AGENDA_LEAD, now=SET_AT)
 
 
 def test_nothing_before_the_agenda_time(
@@ -139,7 +122,7 @@ def test_agenda_posted_once_at_its_time(
 ) -> None:
     """At its send time the agenda goes to the cadence's channel once; a later run adds nothing."""
     report = run_due(engine=engine, client=client, now=AGENDA_AT)
-    assert [(r.kind, r.occurrence, r.channel_id) for r in report.posted] == [
+    assert [(r.post, r.occurrence, r.channel_id) for r in report.posted] == [
         (AGENDA, MEETING, "C1")
     ]
     [post] = top_level(slack_api)
@@ -157,9 +140,8 @@ def test_agenda_thread_and_files_go_under_the_top_level_message(
     engine: Engine, client: WebClient, slack_api: FakeSlack
 ) -> None:
     """The agenda's detail replies and its files are posted into the top-level message's thread."""
-    quarterly = add_cadence(
-        engine, kind="quarterly", rule="second-mon 09:00 Europe/Berlin", months="1,4,7,10"
-    )
+    with session_scope(engine) as session:
+        quarterly = make_cadence(session=session, kind="quarterly", lead=AGENDA_LEAD, now=SET_AT)
     [meeting] = occurrences(schedule_of(quarterly), after=SET_AT, count=1)
     send_at = meeting - timedelta(days=2)
     with Session(engine) as session:
@@ -230,13 +212,13 @@ def test_failed_post_is_given_back_for_a_later_run(
     """When Slack refuses the post, the claim is released unfinished and a later run posts it."""
     slack_api.fail("chat.postMessage", 400)
     report = run_due(engine=engine, client=client, now=AGENDA_AT)
-    assert [r.kind for r in report.failed] == [AGENDA]
+    assert [r.post for r in report.failed] == [AGENDA]
     [row] = rows(engine)
     assert row.status == "claimed"
     assert row.lease_until is not None and row.lease_until > AGENDA_AT
 
     waiting = run_due(engine=engine, client=client, now=AGENDA_AT + 30 * SECOND)
-    assert [r.kind for r in waiting.busy] == [AGENDA]
+    assert [r.post for r in waiting.busy] == [AGENDA]
     assert slack_api.attempts("chat.postMessage") == 1
 
     later = run_due(engine=engine, client=client, now=AGENDA_AT + 2 * MINUTE)
@@ -251,7 +233,7 @@ def test_agenda_missed_while_down_is_posted_before_the_meeting(
     """A clock down across the agenda time posts it once when back before the meeting."""
     run_due(engine=engine, client=client, now=AGENDA_AT - timedelta(hours=1))
     report = run_due(engine=engine, client=client, now=MEETING - timedelta(hours=1))
-    assert [r.kind for r in report.posted] == [AGENDA]
+    assert [r.post for r in report.posted] == [AGENDA]
     run_due(engine=engine, client=client, now=MEETING - MINUTE)
     assert len(top_level(slack_api)) == 1
 
@@ -261,7 +243,7 @@ def test_agenda_missed_until_the_meeting_is_skipped_for_good(
 ) -> None:
     """A clock back after the meeting started posts no agenda and records it skipped for good."""
     report = run_due(engine=engine, client=client, now=MEETING + MINUTE)
-    assert [(r.kind, r.occurrence) for r in report.skipped] == [(AGENDA, MEETING)]
+    assert [(r.post, r.occurrence) for r in report.skipped] == [(AGENDA, MEETING)]
     text, _ = starting_now(cadence=cadence, occurrence=MEETING)
     assert [p["text"] for p in top_level(slack_api)] == [text]
     assert [(row.kind, row.status) for row in rows(engine)] == [
@@ -280,7 +262,7 @@ def test_start_reminder_posted_once_at_the_meeting_time(
     """At the meeting time "starting now" is posted once, and not again during the grace time."""
     run_due(engine=engine, client=client, now=AGENDA_AT)
     report = run_due(engine=engine, client=client, now=MEETING)
-    assert [(r.kind, r.occurrence) for r in report.posted] == [(START, MEETING)]
+    assert [(r.post, r.occurrence) for r in report.posted] == [(START, MEETING)]
     assert report.skipped == ()
     run_due(engine=engine, client=client, now=MEETING + 10 * MINUTE)
     text, blocks = starting_now(cadence=cadence, occurrence=MEETING)
@@ -293,7 +275,7 @@ def test_start_reminder_too_late_is_skipped(
 ) -> None:
     """Half an hour after the meeting started, "starting now" is skipped rather than posted."""
     report = run_due(engine=engine, client=client, now=MEETING + 30 * MINUTE)
-    assert sorted(r.kind for r in report.skipped) == [AGENDA, START]
+    assert sorted(r.post for r in report.skipped) == [AGENDA, START]
     assert slack_api.attempts("chat.postMessage") == 0
 
 
@@ -314,7 +296,7 @@ def test_live_claim_is_left_alone(
     """A claim still within its lease belongs to another clock: nothing is posted."""
     add_claim(engine, cadence, lease_until=AGENDA_AT + MINUTE)
     report = run_due(engine=engine, client=client, now=AGENDA_AT)
-    assert [r.kind for r in report.busy] == [AGENDA]
+    assert [r.post for r in report.busy] == [AGENDA]
     assert slack_api.attempts("chat.postMessage") == 0
     assert [(row.status, row.attempts) for row in rows(engine)] == [("claimed", 1)]
 
@@ -342,7 +324,7 @@ def test_stale_claim_with_nothing_posted_is_skipped(
     """A crashed clock's claim whose meeting has started is recorded skipped, not posted."""
     add_claim(engine, cadence, lease_until=AGENDA_AT)
     report = run_due(engine=engine, client=client, now=MEETING)
-    assert [r.kind for r in report.skipped] == [AGENDA]
+    assert [r.post for r in report.skipped] == [AGENDA]
     assert [p["text"] for p in top_level(slack_api)] == [
         starting_now(cadence=cadence, occurrence=MEETING)[0]
     ]
@@ -365,7 +347,8 @@ def test_slow_channel_does_not_hold_up_another(
     engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """While Slack is slow to answer for one channel, another channel's agenda is posted."""
-    add_cadence(engine, team="T2", channel="C2")
+    with session_scope(engine) as session:
+        make_cadence(session=session, team_id="T2", channel_id="C2", lead=AGENDA_LEAD, now=SET_AT)
     gate = slack_api.hold("C2")
     reports: list[Report] = []
     run = threading.Thread(
@@ -389,11 +372,12 @@ def test_agenda_days_ahead_keep_the_meeting_wall_time_across_dst(
     engine: Engine, client: WebClient, slack_api: FakeSlack
 ) -> None:
     """`agenda:2d` before a meeting just after the spring change comes at its local hour."""
-    add_cadence(engine, rule="third-mon 10:00 America/New_York")
+    with session_scope(engine) as session:
+        make_cadence(session=session, day_rule="third-mon", lead=AGENDA_LEAD, now=SET_AT)
     # Meeting Mon 15 Mar 2027 10:00 EDT = 14:00Z; two days before is Sat 13 Mar 10:00 EST = 15:00Z.
     early = run_due(engine=engine, client=client, now=datetime(2027, 3, 13, 14, 30, tzinfo=UTC))
     assert early.posted == ()
     report = run_due(engine=engine, client=client, now=datetime(2027, 3, 13, 15, 0, tzinfo=UTC))
-    assert [(r.kind, r.occurrence) for r in report.posted] == [
+    assert [(r.post, r.occurrence) for r in report.posted] == [
         (AGENDA, datetime(2027, 3, 15, 14, 0, tzinfo=UTC))
     ]

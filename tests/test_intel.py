@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 
-from handlers.intel_input import IntelError, parse_intel
-from handlers.intel_views import FORM_ID
+from handlers.intel import FORM as FORM_ID
+from handlers.intel.parse import IntelError, parse_intel
 from storage.db import session_scope
 from storage.intel import (
     NewIntel,
@@ -19,10 +20,10 @@ from storage.intel import (
     intel_by_competitor,
     intel_by_kind,
     recent_intel,
-    save_intel,
     search_intel,
 )
 from storage.models import IntelPost
+from tests.factories import add_intel
 from tests.fake_slack import FakeSlack
 from tests.forms import Payload, check_blocks, check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
@@ -141,7 +142,12 @@ async def test_search_shows_one_page(slack: SignedSlack, engine: Engine) -> None
     """A search with many matches shows the newest 20 and says there may be more."""
     with session_scope(engine) as session:
         for minute in range(25):
-            post(session, at=T0 + timedelta(minutes=minute), subject=f"Acme{minute}")
+            add_intel(
+                session=session,
+                subject=f"Acme{minute}",
+                text="cut prices",
+                at=T0 + timedelta(minutes=minute),
+            )
     found = await search(slack, "cut")
     assert "20 posts matching" in found and "Showing the newest 20" in found
     assert "Acme24" in found and "Acme5*" in found and "Acme4*" not in found
@@ -259,32 +265,20 @@ def reply_text_of_view(view: dict[str, Any]) -> str:
     return "\n".join(block["text"]["text"] for block in view["blocks"] if "text" in block)
 
 
-def post(session: Session, *, at: datetime, kind: str = "competitor", **fields: Any) -> None:
-    subject = fields.pop("subject", "Acme")
-    intel = NewIntel(kind=kind, subject=subject, text=fields.pop("text", "cut prices"))
-    author = fields.pop("author", "U1")
-    save_intel(
-        session=session,
-        team_id=fields.pop("team", "T1"),
-        intel=intel,
-        author_id=author,
-        posted_by=author,
-        now=at,
-    )
-
-
 def test_aggregations(engine: Engine) -> None:
     """Counts by kind and by competitor cover one workspace and one period only."""
+    hour, day = timedelta(hours=1), timedelta(days=1)
     with session_scope(engine) as session:
-        post(session, at=T0, subject="Acme", author="U1")
-        post(session, at=T0 + timedelta(hours=1), subject="ACME", author="U2")
-        post(session, at=T0 + timedelta(hours=2), subject="acme", author="U2")
-        post(session, at=T0 + timedelta(hours=3), subject="Initech", author="U3")
-        post(session, at=T0, kind="customer", subject="Globex")
-        post(session, at=T0, kind="market", subject=None)
-        post(session, at=T0 - timedelta(days=1), subject="Initech")  # before the period
-        post(session, at=T0 + timedelta(days=1), subject="Initech")  # at its end: excluded
-        post(session, at=T0, subject="Initech", team="T2")
+        post = partial(add_intel, session=session)
+        post(subject="Acme", author="U1", at=T0)
+        post(subject="ACME", author="U2", at=T0 + hour)
+        post(subject="acme", author="U2", at=T0 + 2 * hour)
+        post(subject="Initech", author="U3", at=T0 + 3 * hour)
+        post(kind="customer", subject="Globex", at=T0)
+        post(kind="market", subject=None, at=T0)
+        post(subject="Initech", at=T0 - day)  # before the period
+        post(subject="Initech", at=T0 + day)  # at its end: excluded
+        post(subject="Initech", team_id="T2", at=T0)
     period: dict[str, Any] = {"team_id": "T1", "since": T0, "until": T0 + timedelta(days=1)}
     with Session(engine) as session:
         assert intel_by_kind(session=session, **period) == {
@@ -305,10 +299,11 @@ def test_aggregations(engine: Engine) -> None:
 def test_search_is_scoped_and_limited(engine: Engine) -> None:
     """Search covers subject and text, one workspace, newest first, up to the limit."""
     with session_scope(engine) as session:
+        post = partial(add_intel, session=session)
         for hour in range(3):
-            post(session, at=T0 + timedelta(hours=hour), subject=f"Acme{hour}", text="price war")
-        post(session, at=T0, subject="Globex", text="renewal", team="T1")
-        post(session, at=T0, text="price war", team="T2")
+            post(subject=f"Acme{hour}", text="price war", at=T0 + timedelta(hours=hour))
+        post(subject="Globex", text="renewal", team_id="T1", at=T0)
+        post(text="price war", team_id="T2", at=T0)
     with Session(engine) as session:
         found = search_intel(session=session, team_id="T1", words=["price"], limit=2)
         assert [p.subject for p in found] == ["Acme2", "Acme1"]
@@ -331,8 +326,9 @@ def test_search_uses_the_text_index(engine: Engine) -> None:
             # Enough rows that one rare word is cheaper to find through the index than by team.
             connection.exec_driver_sql(
                 "INSERT INTO intel_post (team_id, kind, text, author_id, posted_by, created_at) "
-                "SELECT 'T1', 'market', 'filler number ' || g, 'U1', 'U1', now() "
-                "FROM generate_series(1, 3000) AS g"
+                "SELECT 'T1', 'market', 'filler number ' || g, 'U1', 'U1', %(at)s "
+                "FROM generate_series(1, 3000) AS g",
+                {"at": T0},
             )
             connection.exec_driver_sql("ANALYZE intel_post")
     with engine.connect() as connection:

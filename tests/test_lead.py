@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from handlers.lead import RatingError, parse_rating
-from handlers.lead_views import FORM_ID
+from handlers.lead import FORM as FORM_ID
+from handlers.lead.parse import RatingError, parse_rating
 from tests.fake_slack import FakeSlack
 from tests.forms import check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text

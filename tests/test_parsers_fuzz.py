@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.text import TextError
-from handlers.cadence_input import parse_set
-from handlers.collateral_input import parse_add, parse_find, parse_vote
+from handlers.cadence.parse import parse_set
+from handlers.collateral.parse import parse_add, parse_find, parse_vote
 from handlers.common import InputError
 from handlers.glossary.parse import parse_definition
-from handlers.intel_input import parse_intel
-from handlers.lead import parse_rating, parse_stats
-from handlers.winloss import parse_result
+from handlers.intel.parse import parse_intel
+from handlers.lead.parse import parse_rating, parse_stats
+from handlers.winloss.parse import parse_result
 
 # Slack's markup and the grammar's own characters, mixed with anything at all.
 PIECES = st.sampled_from(

@@ -6,13 +6,14 @@ import asyncio
 
 from sqlalchemy import Engine
 
-from handlers.collateral_views import REPEATED
+from handlers.collateral.views import REPEATED
 from storage.models import Collateral, CollateralVote, Receipt
 from tests.fake_slack import FakeSlack
 from tests.forms import check_view
 from tests.slack_client import SignedSlack
 from tests.test_collateral import (
     EXAMPLE,
+    announce,
     count,
     counts_shown,
     form_submission,
@@ -27,9 +28,7 @@ async def test_same_vote_twice_counts_once(
     slack: SignedSlack, slack_api: FakeSlack, engine: Engine
 ) -> None:
     """The same vote click delivered twice leaves one vote and the counts unchanged."""
-    await slack.command("/collateral", EXAMPLE)
-    (posted,) = slack_api.sent("chat.postMessage")
-    click = vote_click(posted, "helpful", user="U2")
+    click = vote_click(await announce(slack, slack_api), "helpful", user="U2")
     for _ in range(2):
         response = await slack.interaction(click)
         assert response.status_code == 200
@@ -44,9 +43,7 @@ async def test_double_click_at_once_counts_once(
     slack: SignedSlack, slack_api: FakeSlack, engine: Engine
 ) -> None:
     """Two deliveries of one click arriving together still make one vote."""
-    await slack.command("/collateral", EXAMPLE)
-    (posted,) = slack_api.sent("chat.postMessage")
-    click = vote_click(posted, "used", user="U2")
+    click = vote_click(await announce(slack, slack_api), "used", user="U2")
     responses = await asyncio.gather(slack.interaction(click), slack.interaction(click))
     assert [r.status_code for r in responses] == [200, 200]
     assert count(engine, CollateralVote) == 1

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from handlers.winloss import ResultError, parse_amount, parse_result
-from handlers.winloss_views import FORM_ID
+from handlers.winloss import FORM as FORM_ID
+from handlers.winloss.parse import ResultError, parse_amount, parse_result
 from storage.db import session_scope
+from storage.models import WinLoss
 from storage.winloss import (
     NewResult,
     WinLossSummary,
     loss_competitors,
-    recent_results,
-    save_result,
     top_loss_reasons,
     winloss_summary,
 )
+from tests.factories import add_result
 from tests.fake_slack import FakeSlack
 from tests.forms import check_view, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
@@ -108,7 +109,7 @@ async def test_reporting_again_replaces(slack: SignedSlack, engine: Engine) -> N
         wins=1, losses=0, win_rate=1.0, amount_won=Decimal("6000"), amount_lost=Decimal("0")
     )
     with Session(engine) as session:
-        (latest,) = recent_results(session=session, team_id="T1", **EVER, limit=5)
+        (latest,) = session.scalars(select(WinLoss)).all()
     assert (latest.deal_ref, latest.user_id, latest.reason) == ("deal-8", "U2", "came back")
 
 
@@ -171,32 +172,20 @@ async def test_form_errors_name_the_field(
     assert summary(engine).losses == 0
 
 
-def report(session: Session, deal: str, outcome: str, *, at: datetime, **fields: Any) -> None:
-    amount = fields.pop("amount", None)
-    result = NewResult(
-        outcome=outcome,
-        deal_ref=deal,
-        competitor=fields.pop("competitor", None),
-        amount=Decimal(amount) if amount is not None else None,
-        campaign=None,
-        reason=fields.pop("reason", "because"),
-    )
-    team = fields.pop("team", "T1")
-    save_result(session=session, team_id=team, user_id="U1", result=result, now=at)
-
-
 def test_aggregations(engine: Engine) -> None:
     """Summary, loss reasons and loss competitors cover one workspace and one period only."""
     hour = timedelta(hours=1)
     with session_scope(engine) as session:
-        report(session, "D1", "win", at=T0, amount="1000.25")
-        report(session, "D2", "win", at=T0 + hour, amount=None)
-        report(session, "D3", "loss", at=T0, amount="500", competitor="Acme", reason="Price")
-        report(session, "D4", "loss", at=T0 + hour, competitor="ACME", reason="price")
-        report(session, "D5", "loss", at=T0 + 2 * hour, competitor="Initech", reason="timing")
-        report(session, "D6", "loss", at=T0 - hour, competitor="Initech", reason="timing")
-        report(session, "D7", "loss", at=T0 + timedelta(days=1), reason="timing")
-        report(session, "D8", "loss", at=T0, competitor="Initech", reason="timing", team="T2")
+        win = partial(add_result, session=session, outcome="win")
+        loss = partial(add_result, session=session, outcome="loss", reason="timing")
+        win(deal="D1", amount=Decimal("1000.25"), at=T0)
+        win(deal="D2", at=T0 + hour)
+        loss(deal="D3", amount=Decimal("500"), competitor="Acme", reason="Price", at=T0)
+        loss(deal="D4", competitor="ACME", reason="price", at=T0 + hour)
+        loss(deal="D5", competitor="Initech", at=T0 + 2 * hour)
+        loss(deal="D6", competitor="Initech", at=T0 - hour)
+        loss(deal="D7", at=T0 + timedelta(days=1))
+        loss(deal="D8", competitor="Initech", team_id="T2", at=T0)
     period: dict[str, Any] = {"team_id": "T1", "since": T0, "until": T0 + timedelta(days=1)}
     with Session(engine) as session:
         assert winloss_summary(session=session, **period) == WinLossSummary(
@@ -213,7 +202,5 @@ def test_aggregations(engine: Engine) -> None:
         (acme, initech) = loss_competitors(session=session, **period)
         assert (acme[0].casefold(), acme[1]) == ("acme", 2)
         assert initech == ("Initech", 1)
-        latest = recent_results(session=session, **period, limit=2)
-        assert [r.deal_ref for r in latest] == ["D5", "D4"]
         empty = winloss_summary(session=session, team_id="T3", since=T0, until=T0)
         assert empty == WinLossSummary(0, 0, None, Decimal("0"), Decimal("0"))

@@ -10,7 +10,9 @@ from sqlmodel import Session
 
 from storage.db import Database
 from storage.leads import NewRating, RatingWrite, save_ratings
-from storage.models import GlossaryTerm, LeadRating, utcnow
+from storage.models import GlossaryTerm, LeadRating
+from tests.clock import NOW
+from tests.factories import add_term
 
 
 def rating(ref: str, score: int = 4) -> NewRating:
@@ -24,7 +26,7 @@ def count(engine: Engine, model: type) -> int:
 
 async def test_concurrent_writes_all_land(db: Database, engine: Engine) -> None:
     """Two hundred ratings sent at once are all confirmed and all stored."""
-    writes = [RatingWrite("T1", f"U{n % 7}", rating(f"L-{n}"), utcnow()) for n in range(200)]
+    writes = [RatingWrite("T1", f"U{n % 7}", rating(f"L-{n}"), NOW) for n in range(200)]
     results = await asyncio.gather(*(db.write_many(save_ratings, w) for w in writes))
     assert results == [False] * 200
     assert count(engine, LeadRating) == 200
@@ -32,8 +34,8 @@ async def test_concurrent_writes_all_land(db: Database, engine: Engine) -> None:
 
 async def test_same_lead_twice_in_one_batch_keeps_the_last(db: Database, engine: Engine) -> None:
     """A rep's two ratings of one lead in the same batch leave the second, marked as replacing."""
-    first = RatingWrite("T1", "U1", rating("ACME-1", 2), utcnow())
-    second = RatingWrite("T1", "U1", rating("acme-1", 5), utcnow())
+    first = RatingWrite("T1", "U1", rating("ACME-1", 2), NOW)
+    second = RatingWrite("T1", "U1", rating("acme-1", 5), NOW)
     results = await asyncio.gather(
         db.write_many(save_ratings, first), db.write_many(save_ratings, second)
     )
@@ -47,16 +49,7 @@ def _explode(*, session: Session) -> None:
 
 
 def _define(*, session: Session, term: str) -> str:
-    session.add(
-        GlossaryTerm(
-            team_id="T1",
-            term=term,
-            term_key=term.casefold(),
-            definition="d",
-            updated_by="U1",
-            updated_at=utcnow(),
-        )
-    )
+    add_term(session=session, term=term, definition="d", at=NOW)
     return term
 
 
@@ -76,7 +69,7 @@ async def test_a_failing_job_does_not_sink_its_batch(db: Database, engine: Engin
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_dropped_connection_is_retried(db: Database, engine: Engine) -> None:
     """When PostgreSQL drops the writer's connection, the next write still lands."""
-    await db.write_many(save_ratings, RatingWrite("T1", "U1", rating("L-1"), utcnow()))
+    await db.write_many(save_ratings, RatingWrite("T1", "U1", rating("L-1"), NOW))
     with engine.connect() as connection:
         connection.execute(
             text(
@@ -84,5 +77,5 @@ async def test_a_dropped_connection_is_retried(db: Database, engine: Engine) -> 
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
-    await db.write_many(save_ratings, RatingWrite("T1", "U1", rating("L-2"), utcnow()))
+    await db.write_many(save_ratings, RatingWrite("T1", "U1", rating("L-2"), NOW))
     assert count(engine, LeadRating) == 2

@@ -9,9 +9,11 @@ from urllib.parse import urlsplit
 
 from core.blocks import link_target
 from core.text import TextError, escape, link_url, words
-from handlers.collateral_views import TITLE_LIMIT, URL_LIMIT
-from handlers.common import InputError
+from handlers.common import InputError, check_lengths
+from storage import limits
 from storage.collateral import VOTES, NewCollateral
+
+LIMITS = {"title": limits.TITLE, "url": limits.URL}
 
 _MAX_TAGS = 10
 _TAG = re.compile(r"#([^\W_][\w-]{0,49})")
@@ -35,9 +37,10 @@ def check_url(url: str) -> str:
             f"“{shown}” is not a web link: only http:// and https:// links can be shared.",
             field="url",
         )
-    if len(link_target(url)) > URL_LIMIT:
+    # Measured escaped, as it stands in Slack's link markup: that is what has to fit.
+    if len(link_target(url)) > LIMITS["url"]:
         raise CollateralError(
-            f"The link is too long ({URL_LIMIT:,} characters at most).", field="url"
+            f"The link is too long ({LIMITS['url']:,} characters at most).", field="url"
         )
     return url
 
@@ -47,10 +50,7 @@ def build_collateral(*, url: str, title: str, tags: Iterable[str]) -> NewCollate
     url, title = check_url(url.strip()), " ".join(title.split())
     if not title:
         raise CollateralError("Give the item a title after the link.", field="title")
-    if len(title) > TITLE_LIMIT:
-        raise CollateralError(
-            f"The title is too long ({TITLE_LIMIT} characters at most).", field="title"
-        )
+    check_lengths(CollateralError, LIMITS, {"title": title})
     unique = tuple(dict.fromkeys(tag.lower() for tag in tags))
     if len(unique) > _MAX_TAGS:
         raise CollateralError(f"Give at most {_MAX_TAGS} tags.", field="tags")

@@ -1,25 +1,32 @@
-"""Block Kit for `/collateral`: the channel announcement, the form, and search results."""
+"""Block Kit and words for `/collateral`: its usage, the channel announcement, the form,
+search results, receipts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from core.blocks import Block, context_line, header, link_target, plural, section
+from core.blocks import Block, context_line, header, plural, section, titled_link
 from core.text import escape
+from handlers.collateral.parse import LIMITS
 from handlers.forms import Submission, View, input_block, modal, plain, text_input
 from storage.collateral import VOTES, Announced
 from storage.models import Collateral
 
-FORM_ID = "collateral_form"
+USAGE = (
+    "*Share:* `/collateral add URL TITLE [#tag …]`, for example "
+    "`/collateral add https://example.com/hotel-case-study.pdf Hotel case study #hotels "
+    "#case-study`. Only http:// and https:// links. Tandem announces it in this channel with "
+    "buttons *Helpful*, *Not helpful* and *Used in a deal*; one vote per person, "
+    "clicking another button changes it.\n"
+    "*Find:* `/collateral find WORDS` or `/collateral find #tag` · *Form:* `/collateral` on its own"
+)
+FIND_USAGE = "`/collateral find WORDS` or `/collateral find #tag`, e.g. `/collateral find hotel`"
+NOT_ADD_OR_FIND = "Start with `add` or `find`."
 TITLE = "Share collateral"
-TITLE_LIMIT = 300
-VOTE_ACTION = "collateral_vote_{vote}"
 VOTE_LABELS = {"helpful": "Helpful", "not_helpful": "Not helpful", "used": "Used in a deal"}
 _COUNT_NOUNS = {"helpful": "helpful", "not_helpful": "not helpful", "used": "used in a deal"}
-# A section holds 3,000 characters; a link leaves room for tags, counts and an author.
-LINK_BUDGET = 2400
-URL_LIMIT = 2000
 REPEATED = "This was already shared once; it was not shared again."
 GONE = "That item is no longer in Tandem, so the vote was not counted."
 _NOT_ANNOUNCED = {
@@ -29,19 +36,6 @@ _NOT_ANNOUNCED = {
     "channel it was not invited to). Pick a channel and invite Tandem with `/invite @Tandem`.",
     "is_archived": "{channel} is archived. Pick another channel.",
 }
-
-
-def link(url: str, title: str) -> str:
-    """A mrkdwn link whose label is shown as typed, never as a mention.
-
-    Kept within LINK_BUDGET characters, so a section around it is never cut mid-link.
-    """
-    target, label = link_target(url), escape(title)
-    room = LINK_BUDGET - len(target)
-    if len(label) > room:
-        # Escaping makes a character at most five long.
-        label = escape(title[: max(room // 5 - 1, 1)]) + "…"
-    return f"<{target}|{label}>"
 
 
 def tag_line(tags: tuple[str, ...]) -> str:
@@ -61,13 +55,16 @@ def announcement_text(item: Announced) -> str:
     return f"New collateral: {escape(item.title)}"
 
 
-def announcement(item: Announced) -> list[Block]:
-    """The channel post: the linked title, its tags, who shared it, the buttons and counts."""
+def announcement(item: Announced, *, vote_actions: Mapping[str, str]) -> list[Block]:
+    """The channel post: the linked title, its tags, who shared it, the buttons and counts.
+
+    `vote_actions` gives each vote's button its action id.
+    """
     tags = tag_line(item.tags)
     buttons = [
         {
             "type": "button",
-            "action_id": VOTE_ACTION.format(vote=vote),
+            "action_id": vote_actions[vote],
             "text": {"type": "plain_text", "text": VOTE_LABELS[vote]},
             "value": vote_value(item.id, vote),
             **({"style": "primary"} if vote == "helpful" else {}),
@@ -75,7 +72,9 @@ def announcement(item: Announced) -> list[Block]:
         for vote in VOTES
     ]
     return [
-        section(f":bookmark_tabs: *{link(item.url, item.title)}*" + (f"\n{tags}" if tags else "")),
+        section(
+            f":bookmark_tabs: *{titled_link(item.url, item.title)}*" + (f"\n{tags}" if tags else "")
+        ),
         context_line(f"Shared by <@{item.author_id}> · {counts_line(item.counts)}"),
         {"type": "actions", "elements": buttons},
     ]
@@ -85,7 +84,7 @@ def confirmation(item: Announced) -> str:
     where = f" in <#{item.channel_id}>" if item.channel_id else ""
     tags = f" tagged {tag_line(item.tags)}" if item.tags else ""
     return (
-        f"Announced {link(item.url, item.title)}{where}{tags}. "
+        f"Announced {titled_link(item.url, item.title)}{where}{tags}. "
         "People can now mark it Helpful, Not helpful or Used in a deal."
     )
 
@@ -142,7 +141,7 @@ def find_blocks(
         tags = tag_line(tuple(item.tags.split()))
         blocks.append(
             section(
-                f"*{link(item.url, item.title)}*" + (f"  {tags}" if tags else "") + "\n"
+                f"*{titled_link(item.url, item.title)}*" + (f"  {tags}" if tags else "") + "\n"
                 f"{counts_line(counts)} · shared by <@{item.author_id}> {_date(item.created_at)}"
             )
         )
@@ -151,7 +150,7 @@ def find_blocks(
     return blocks
 
 
-def collateral_form(*, channel_id: str) -> View:
+def collateral_form(*, callback_id: str, channel_id: str) -> View:
     """The modal `/collateral` opens when typed on its own."""
     url = {"type": "url_text_input", "placeholder": plain("https://example.com/case-study.pdf")}
     channel = {
@@ -160,13 +159,15 @@ def collateral_form(*, channel_id: str) -> View:
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     return modal(
-        callback_id=FORM_ID,
+        callback_id=callback_id,
         title=TITLE,
         private_metadata=channel_id,
         submit="Announce",
         blocks=[
             input_block("url", "Link", url),
-            input_block("title", "Title", text_input("Hotel case study", max_length=TITLE_LIMIT)),
+            input_block(
+                "title", "Title", text_input("Hotel case study", max_length=LIMITS["title"])
+            ),
             input_block("tags", "Tags", text_input("#hotels #case-study"), optional=True),
             input_block("channel", "Announce in", channel),
         ],

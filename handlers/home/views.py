@@ -1,23 +1,15 @@
-"""The App Home tab: the last 30 days of a workspace at a glance, and the next meetings."""
+"""Block Kit for the App Home tab: the last 30 days of a workspace, and the next meetings."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from logging import Logger
+from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.services import Services
-from core.blocks import Block, bullets, context_line, divider, header, plural, section
+from core.blocks import Block, bullets, context_line, divider, header, plural, section, titled_link
 from core.meetings import RuleError, occurrences, schedule_of
 from core.text import escape
-from core.wording import EXAMPLES, MEETINGS, campaign_label
-from handlers.collateral_views import link
-from handlers.common import team_of
-from storage.home import HomeData, home_data
+from core.wording import EXAMPLES, MEETINGS, campaign_label, handoff_summary
+from storage.home import HomeData
 from storage.models import Cadence
 
 DAYS = 30
@@ -30,6 +22,8 @@ FIRST_STEPS = {
     "collateral": "No votes on collateral yet. Share a piece: "
     "`/collateral add https://example.com/case-study.pdf Hotel case study #hotels`, "
     "then click *Helpful*, *Not helpful* or *Used in a deal* on it.",
+    "handoffs": "No leads handed over yet. A team lead can set up the handoff in a channel: "
+    "`/handoff set sla:4h`, then send leads to the webhook.",
     "meetings": f"No meetings scheduled. A team lead can set one in its channel: "
     f"{EXAMPLES['cadence']}",
 }
@@ -59,6 +53,11 @@ def _intel(data: HomeData) -> str:
     return " · ".join(f"{escape(kind)}: *{count:,}*" for kind, count in ranked)
 
 
+def _handoffs(data: HomeData) -> str:
+    overall = data.handoffs.overall
+    return handoff_summary(overall) if overall.handed else FIRST_STEPS["handoffs"]
+
+
 def _results(data: HomeData) -> str:
     results = data.results
     if results.win_rate is None:
@@ -75,8 +74,8 @@ def _collateral(data: HomeData) -> list[Block]:
         return [section(f"*{COLLATERAL_TITLE}*\n{FIRST_STEPS['collateral']}")]
     return [section(f"*{COLLATERAL_TITLE}*")] + [
         section(
-            f"• {link(c.url, c.title)}: {c.helpful:,} helpful · {c.not_helpful:,} not helpful · "
-            f"{c.used:,} used in a deal"
+            f"• {titled_link(c.url, c.title)}: {c.helpful:,} helpful · "
+            f"{c.not_helpful:,} not helpful · {c.used:,} used in a deal"
         )
         for c in data.collateral
     ]
@@ -114,6 +113,7 @@ def home_view(*, data: HomeData, now: datetime) -> dict[str, Any]:
         ("Lead score by campaign", _leads(data)),
         ("Field intel by kind", _intel(data)),
         ("Wins and losses", _results(data)),
+        ("Lead handoffs", _handoffs(data)),
     ]
     blocks: list[Block] = [
         header(f"Tandem: the last {DAYS} days"),
@@ -128,26 +128,3 @@ def home_view(*, data: HomeData, now: datetime) -> dict[str, Any]:
 
 def unavailable_view() -> dict[str, Any]:
     return {"type": "home", "blocks": [header("Tandem"), section(UNAVAILABLE)]}
-
-
-def register(app: AsyncApp, services: Services) -> None:
-    db = services.db
-
-    @app.event("app_home_opened")
-    async def home_opened(
-        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient, logger: Logger
-    ) -> None:
-        # The Messages tab opens this event too; only the Home tab has a view to publish.
-        if event.get("tab") != "home":
-            return
-        now = services.now()
-        try:
-            data = await db.read(
-                home_data, team_id=team_of(context), since=now - timedelta(days=DAYS), until=now
-            )
-        except SQLAlchemyError:
-            logger.exception("could not read the Home tab's figures")
-            view = unavailable_view()
-        else:
-            view = home_view(data=data, now=now)
-        await client.views_publish(user_id=event["user"], view=view)

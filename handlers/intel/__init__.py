@@ -12,34 +12,18 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services import Services
 from core.blocks import plural
-from core.text import escape, first_word, unescape
-from core.wording import EXAMPLES
-from handlers import intel_views
+from core.text import escape, unescape
+from handlers.command import Asked, command
 from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
-from handlers.intel_input import KIND_LIST, build_intel, parse_intel
-from handlers.intel_views import Origin
+from handlers.intel import views
+from handlers.intel.parse import build_intel, parse_intel
+from handlers.intel.views import Origin
 from storage.intel import NewIntel, save_intel, search_intel, search_terms
 
-USAGE = (
-    "*Post field intel:* `/intel KIND:SUBJECT what you learned`, for example "
-    f"{EXAMPLES['intel']} or "
-    '`/intel customer:"Globex Corp" wants SSO before renewal`.\n'
-    f"Kinds: {KIND_LIST} (`market:` may have no subject: `/intel market: buyers are delaying`). "
-    "Quote a subject with spaces.\n"
-    "*Search:* `/intel search WORDS` · *Form:* `/intel` on its own · "
-    "*From a message:* its ⋯ menu, *Save as field intel*"
-)
-SEARCH_USAGE = "`/intel search WORDS`, for example `/intel search price EMEA`"
+FORM = "intel_form"
+SHORTCUT = "save_as_intel"
 SEARCH_LIMIT = 20
-
-
-def confirmation(intel: NewIntel, *, permalink: bool = False) -> str:
-    """The ephemeral receipt for a stored post."""
-    label = intel_views.kind_label(intel.kind).lower()
-    about = f" about *{escape(intel.subject)}*" if intel.subject else ""
-    kept = " with a link to the message" if permalink else ""
-    return f"Saved {label} intel{about}{kept}. Find it with `/intel search`."
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -66,50 +50,45 @@ def register(app: AsyncApp, services: Services) -> None:
             now=services.now(),
             receipt=receipt,
         )
-        return confirmation(intel, permalink=permalink is not None)
+        return views.confirmation(intel, permalink=permalink is not None)
 
-    @app.command("/intel")
-    async def intel_command(
-        ack: AsyncAck,
-        command: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        text = command.get("text", "").strip()
-        verb, rest = first_word(text)
-        origin = Origin(channel_id=command.get("channel_id") or None)
-        if not text:
-            form = intel_views.intel_form(origin=origin)
-            await open_form(ack, client, trigger_id=command["trigger_id"], view=form)
-        elif verb == "help":
-            await ack(text=USAGE)
-        elif verb == "search":
-            await _search(ack=ack, context=context, text=rest)
-        else:
-            await save_and_confirm(
-                CommandReply(ack, usage=USAGE),
-                logger,
-                failure="could not store an intel post",
-                check=lambda: parse_intel(text),
-                save=lambda intel: post(context, intel, user_id=command["user_id"], origin=origin),
-            )
+    async def form(asked: Asked) -> None:
+        origin = Origin(channel_id=asked.channel_id or None)
+        view = views.intel_form(callback_id=FORM, origin=origin)
+        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
 
-    async def _search(*, ack: AsyncAck, context: AsyncBoltContext, text: str) -> None:
-        query = unescape(text).strip()
+    async def search(asked: Asked) -> None:
+        query = unescape(asked.text).strip()
         terms = search_terms(query.split())
         if not terms:
-            await ack(text=usage_reply("What should I look for?", SEARCH_USAGE))
+            await asked.ack(text=usage_reply("What should I look for?", views.SEARCH_USAGE))
             return
-        posts = await db.read(
-            search_intel, team_id=team_of(context), words=terms, limit=SEARCH_LIMIT
-        )
-        await ack(
+        posts = await db.read(search_intel, team_id=asked.team_id, words=terms, limit=SEARCH_LIMIT)
+        await asked.ack(
             text=f"{plural(len(posts), 'intel post')} matching “{escape(query)}”",
-            blocks=intel_views.search_blocks(posts, query=query, limit=SEARCH_LIMIT),
+            blocks=views.search_blocks(posts, query=query, limit=SEARCH_LIMIT),
         )
 
-    @app.shortcut("save_as_intel")
+    async def post_intel(asked: Asked) -> None:
+        origin = Origin(channel_id=asked.channel_id or None)
+        await save_and_confirm(
+            CommandReply(asked.ack, usage=views.USAGE),
+            asked.logger,
+            failure="could not store an intel post",
+            check=lambda: parse_intel(asked.text),
+            save=lambda intel: post(asked.context, intel, user_id=asked.user_id, origin=origin),
+        )
+
+    command(
+        app,
+        "/intel",
+        usage=views.USAGE,
+        form=form,
+        verbs={"search": search},
+        otherwise=post_intel,
+    )
+
+    @app.shortcut(SHORTCUT)
     async def save_as_intel(
         ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -120,10 +99,12 @@ def register(app: AsyncApp, services: Services) -> None:
             # A bot's message has no `user`; the person saving it stands in as its author.
             author_id=message.get("user") or shortcut["user"]["id"],
         )
-        form = intel_views.intel_form(origin=origin, text=unescape(message.get("text") or ""))
-        await open_form(ack, client, trigger_id=shortcut["trigger_id"], view=form)
+        view = views.intel_form(
+            callback_id=FORM, origin=origin, text=unescape(message.get("text") or "")
+        )
+        await open_form(ack, client, trigger_id=shortcut["trigger_id"], view=view)
 
-    @app.view(intel_views.FORM_ID)
+    @app.view(FORM)
     async def intel_form_submitted(
         ack: AsyncAck,
         view: dict[str, Any],
@@ -132,7 +113,7 @@ def register(app: AsyncApp, services: Services) -> None:
         client: AsyncWebClient,
         logger: Logger,
     ) -> None:
-        origin = intel_views.read_origin(view)
+        origin = views.read_origin(view)
 
         async def keep(intel: NewIntel) -> str:
             permalink = None
@@ -150,13 +131,13 @@ def register(app: AsyncApp, services: Services) -> None:
                 )
             except IntegrityError:
                 logger.info("intel form %s was already stored by a concurrent request", view["id"])
-                return confirmation(intel, permalink=permalink is not None)
+                return views.confirmation(intel, permalink=permalink is not None)
 
         await save_and_confirm(
-            FormReply(ack, title=intel_views.SAVED_TITLE, sorry_field="text"),
+            FormReply(ack, title=views.SAVED_TITLE, sorry_field="text"),
             logger,
             failure="could not store an intel post from the form",
-            check=lambda: build_intel(**intel_views.read_form(view)),
+            check=lambda: build_intel(**views.read_form(view)),
             save=keep,
         )
 

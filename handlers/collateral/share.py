@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from logging import Logger
@@ -10,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from handlers import collateral_views as views
+from handlers.collateral import views
 from handlers.common import in_time
 from storage.collateral import (
     VOTES,
@@ -47,9 +48,13 @@ async def share(
     channel_id: str,
     item: NewCollateral,
     now: datetime,
+    vote_actions: Mapping[str, str],
     receipt: str | None = None,
 ) -> Outcome:
-    """Store, announce, remember the announcement; an item that cannot be announced goes."""
+    """Store, announce, remember the announcement; an item that cannot be announced goes.
+
+    `vote_actions` are the action ids of the announcement's vote buttons.
+    """
     try:
         collateral_id = await db.write(
             save_collateral,
@@ -82,6 +87,7 @@ async def share(
         shown=shown,
         team_id=team_id,
         channel_id=channel_id,
+        vote_actions=vote_actions,
         receipt=receipt,
     )
     outcome = await in_time(announcing)
@@ -98,6 +104,7 @@ async def _announce(
     shown: Announced,
     team_id: str,
     channel_id: str,
+    vote_actions: Mapping[str, str],
     receipt: str | None,
 ) -> Outcome:
     """Post the announcement and remember it; an item Slack will not show is taken back."""
@@ -105,7 +112,7 @@ async def _announce(
         posted = await client.chat_postMessage(
             channel=channel_id,
             text=views.announcement_text(shown),
-            blocks=views.announcement(shown),
+            blocks=views.announcement(shown, vote_actions=vote_actions),
         )
     except Exception as error:
         code = error.response.get("error") if isinstance(error, SlackApiError) else None

@@ -11,6 +11,8 @@ from core.meetings import MONTHLY, DayRule, Schedule, agenda_due
 from core.wording import MEETINGS
 
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+NO_ZONE = "Tandem could not find your time zone in Slack: give one, such as America/New_York."
+IN_A_DM = "Set the meeting from the channel it should be held in, not from a direct message."
 
 
 def title(kind: str) -> str:
@@ -114,3 +116,10 @@ def stopped(*, kind: str, channel_id: str) -> str:
         f"Turned off the *{title(kind)}* in <#{channel_id}>: no more agendas or reminders. "
         f"`/cadence set {kind} …` starts it again."
     )
+
+
+REFUSAL = (
+    "Only workspace admins and owners, and the team leads named in Tandem's settings "
+    "(TANDEM_LEADS), can set or turn off meetings, so nothing was changed. Anyone can use "
+    "`/cadence list`, `/cadence next` and `/cadence preview monthly|quarterly`."
+)

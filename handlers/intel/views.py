@@ -1,4 +1,5 @@
-"""Block Kit for `/intel`: the posting form (also the shortcut's) and the search results."""
+"""Block Kit and words for `/intel`: its usage, the posting form (also the shortcut's),
+the search results, receipts."""
 
 from __future__ import annotations
 
@@ -12,13 +13,21 @@ from core.blocks import Block, context_line, plural, section
 from core.text import escape
 from core.wording import EXAMPLES
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
-from storage.intel import KINDS
+from handlers.intel.parse import KIND_LIST, LIMITS
+from storage.intel import KINDS, NewIntel
 from storage.models import IntelPost
 
-FORM_ID = "intel_form"
+USAGE = (
+    "*Post field intel:* `/intel KIND:SUBJECT what you learned`, for example "
+    f"{EXAMPLES['intel']} or "
+    '`/intel customer:"Globex Corp" wants SSO before renewal`.\n'
+    f"Kinds: {KIND_LIST} (`market:` may have no subject: `/intel market: buyers are delaying`). "
+    "Quote a subject with spaces.\n"
+    "*Search:* `/intel search WORDS` · *Form:* `/intel` on its own · "
+    "*From a message:* its ⋯ menu, *Save as field intel*"
+)
+SEARCH_USAGE = "`/intel search WORDS`, for example `/intel search price EMEA`"
 SAVED_TITLE = "Field intel"
-TEXT_LIMIT = 3000
-SUBJECT_LIMIT = 200
 _SHOWN_TEXT = 2000
 _SAFE_LINK = re.compile(r"https://[^\s<>|]+")
 
@@ -36,15 +45,15 @@ def kind_label(kind: str) -> str:
     return kind.title()
 
 
-def intel_form(*, origin: Origin, text: str = "") -> View:
+def intel_form(*, callback_id: str, origin: Origin, text: str = "") -> View:
     """The modal `/intel` opens on its own, and the one the message shortcut opens prefilled."""
     kinds = static_select((kind_label(kind), kind) for kind in KINDS)
-    subject = text_input("Acme (may be empty for market)", max_length=SUBJECT_LIMIT)
+    subject = text_input("Acme (may be empty for market)", max_length=LIMITS["subject"])
     body = text_input(
         "Acme cut list price 20% in EMEA",
         multiline=True,
-        max_length=TEXT_LIMIT,
-        initial=text[:TEXT_LIMIT],
+        max_length=LIMITS["text"],
+        initial=text[: LIMITS["text"]],
     )
     blocks = [
         input_block("kind", "Kind", kinds),
@@ -55,7 +64,7 @@ def intel_form(*, origin: Origin, text: str = "") -> View:
         blocks.append(context_line("The link to the message is kept with the post."))
     metadata = {k: v for k, v in vars(origin).items() if v}
     return modal(
-        callback_id=FORM_ID,
+        callback_id=callback_id,
         title="Save as field intel" if origin.message_ts else "Post field intel",
         private_metadata=json.dumps(metadata, separators=(",", ":")),
         blocks=blocks,
@@ -82,6 +91,14 @@ def read_origin(view: dict[str, Any]) -> Origin:
         return Origin()
     fields = ("channel_id", "message_ts", "author_id")
     return Origin(**{name: str(data[name]) for name in fields if data.get(name)})
+
+
+def confirmation(intel: NewIntel, *, permalink: bool = False) -> str:
+    """The ephemeral receipt for a stored post."""
+    label = kind_label(intel.kind).lower()
+    about = f" about *{escape(intel.subject)}*" if intel.subject else ""
+    kept = " with a link to the message" if permalink else ""
+    return f"Saved {label} intel{about}{kept}. Find it with `/intel search`."
 
 
 def headline(post: IntelPost) -> str:

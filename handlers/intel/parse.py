@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core.text import GROUP, TextError, Word, unescape, words
-from handlers.common import InputError, text_or_none
-from handlers.intel_views import SUBJECT_LIMIT, TEXT_LIMIT
+from handlers.common import InputError, check_lengths, text_or_none
+from storage import limits
 from storage.intel import KINDS, NewIntel
 
+LIMITS = {"subject": limits.NAME, "text": limits.INTEL_TEXT}
 KIND_LIST = ", ".join(f"`{kind}:`" for kind in KINDS)
 
 
@@ -25,14 +26,11 @@ def build_intel(*, kind: str, subject: str | None, text: str) -> NewIntel:
             f'`{kind}:"Globex Corp"`.',
             field="subject",
         )
-    if subject is not None and len(subject) > SUBJECT_LIMIT:
-        raise IntelError(
-            f"The subject is too long ({SUBJECT_LIMIT} characters at most).", field="subject"
-        )
+    check_lengths(IntelError, LIMITS, {"subject": subject})
     if not text:
         raise IntelError("What did you learn? Write it after the subject.", field="text")
-    if len(text) > TEXT_LIMIT:
-        raise IntelError(f"That is too long ({TEXT_LIMIT:,} characters at most).", field="text")
+    if len(text) > LIMITS["text"]:
+        raise IntelError(f"That is too long ({LIMITS['text']:,} characters at most).", field="text")
     return NewIntel(kind=kind, subject=subject, text=text)
 
 
@@ -43,7 +41,7 @@ def first_word_of(text: str) -> Word | None:
     # whose prefix parses ends the first word; past a subject's length there is no point.
     cuts = [
         i
-        for i, c in enumerate(text[: SUBJECT_LIMIT + 100])
+        for i, c in enumerate(text[: LIMITS["subject"] + 100])
         if c.isspace() and not _inside(i, groups)
     ]
     for cut in [*cuts, len(text)]:

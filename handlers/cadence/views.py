@@ -1,4 +1,4 @@
-"""Block Kit for `/cadence`: the lists of meetings, the agenda preview, and the form."""
+"""Block Kit for `/cadence`: its usage, the lists of meetings, the agenda preview, the form."""
 
 from __future__ import annotations
 
@@ -6,17 +6,37 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from core.blocks import Block, context_line, divider, header, local_label, plural, section
+from core.blocks import (
+    MESSAGE_BLOCKS,
+    Block,
+    context_line,
+    divider,
+    header,
+    local_label,
+    plural,
+    section,
+)
 from core.meetings import lead_of, occurrences, schedule_of
 from core.wording import MEETINGS
-from handlers.cadence_words import describe, describe_lead, title, upcoming_lines
+from handlers.cadence.words import describe, describe_lead, title, upcoming_lines
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
 from scheduler.agenda import Agenda
 from storage.models import Cadence
 
-FORM_ID = "cadence_form"
+SET_FORM = (
+    "`/cadence set monthly|quarterly DAY-RULE HH:MM [TIME-ZONE] [agenda:2d|6h] [months:2,5,8,11]`"
+)
+USAGE = (
+    f"*Set a meeting* (team leads, workspace admins and owners), in its channel: {SET_FORM}\n"
+    "For example `/cadence set monthly first-tue 10:00 America/New_York agenda:2d`. "
+    "Day rules: `first-`, `second-`, `third-`, `fourth-` or `last-` with `mon` … `sun`, "
+    "or `day-15`. The time zone defaults to yours in Slack; the agenda comes a day before "
+    "unless `agenda:` says otherwise; the quarterly meeting is in January, April, July and "
+    "October unless `months:` names four others three apart.\n"
+    "*Stop:* `/cadence off monthly|quarterly` · *See:* `/cadence list`, `/cadence next`, "
+    "`/cadence preview monthly|quarterly` · *Form:* `/cadence` on its own"
+)
 TITLE = "Meeting cadence"
-MESSAGE_BLOCKS = 50
 
 
 def _cadence_text(cadence: Cadence, *, upcoming: bool, now: datetime) -> str:
@@ -80,13 +100,13 @@ def preview_blocks(
     return blocks
 
 
-def cadence_form(*, channel_id: str) -> View:
+def cadence_form(*, callback_id: str, channel_id: str) -> View:
     """The modal `/cadence` opens when typed on its own; the meeting lives in `channel_id`."""
     kinds = static_select(
         ((m.name.capitalize(), k) for k, m in MEETINGS.items()), initial="monthly"
     )
     return modal(
-        callback_id=FORM_ID,
+        callback_id=callback_id,
         title=TITLE,
         private_metadata=channel_id,
         submit="Set",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from logging import Logger
 from typing import Any
 
@@ -12,10 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
-from core.text import TextError, escape, first_word
+from core.text import TextError, escape
 from core.wording import SORRY_STORAGE
-from handlers import collateral_views as views
-from handlers.collateral_input import (
+from handlers.collateral import views
+from handlers.collateral.parse import (
     CollateralError,
     build_collateral,
     parse_add,
@@ -23,88 +22,79 @@ from handlers.collateral_input import (
     parse_tags,
     parse_vote,
 )
-from handlers.collateral_share import share
+from handlers.collateral.share import share
+from handlers.command import Asked, command
 from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
 from handlers.forms import FormReply, open_form
-from storage.collateral import NewCollateral, cast_vote, find_collateral
+from storage.collateral import VOTES, NewCollateral, cast_vote, find_collateral
 
-USAGE = (
-    "*Share:* `/collateral add URL TITLE [#tag …]`, for example "
-    "`/collateral add https://example.com/hotel-case-study.pdf Hotel case study #hotels "
-    "#case-study`. Only http:// and https:// links. Tandem announces it in this channel with "
-    "buttons *Helpful*, *Not helpful* and *Used in a deal*; one vote per person, "
-    "clicking another button changes it.\n"
-    "*Find:* `/collateral find WORDS` or `/collateral find #tag` · *Form:* `/collateral` on its own"
-)
-FIND_USAGE = "`/collateral find WORDS` or `/collateral find #tag`, e.g. `/collateral find hotel`"
+FORM = "collateral_form"
+# Each vote button's action id; the vote itself travels in the button's value.
+VOTE_ACTIONS: dict[str, str] = {vote: f"collateral_vote_{vote}" for vote in VOTES}
 FIND_LIMIT = 20
 
 
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
-    @app.command("/collateral")
-    async def collateral_command(
-        ack: AsyncAck,
-        command: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        text = command.get("text", "").strip()
-        verb, rest = first_word(text)
-        channel_id = command.get("channel_id", "")
+    async def form(asked: Asked) -> None:
+        view = views.collateral_form(callback_id=FORM, channel_id=asked.channel_id)
+        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
 
-        async def announce(item: NewCollateral) -> str:
+    async def add(asked: Asked) -> None:
+        async def shared(item: NewCollateral) -> str:
             outcome = await share(
                 db=db,
-                client=client,
-                logger=logger,
-                team_id=team_of(context),
-                user_id=command["user_id"],
-                channel_id=channel_id,
+                client=asked.client,
+                logger=asked.logger,
+                team_id=asked.team_id,
+                user_id=asked.user_id,
+                channel_id=asked.channel_id,
                 item=item,
                 now=services.now(),
+                vote_actions=VOTE_ACTIONS,
             )
             return outcome.receipt()
 
-        if not text:
-            form = views.collateral_form(channel_id=channel_id)
-            await open_form(ack, client, trigger_id=command["trigger_id"], view=form)
-        elif verb == "find":
-            await _find(ack=ack, context=context, text=rest)
-        elif verb == "help":
-            await ack(text=USAGE)
-        elif verb != "add":
-            await ack(text=usage_reply("Start with `add` or `find`.", USAGE))
-        else:
-            await save_and_confirm(
-                CommandReply(ack, usage=USAGE),
-                logger,
-                failure="could not store collateral",
-                check=lambda: parse_add(rest),
-                save=announce,
-            )
+        await save_and_confirm(
+            CommandReply(asked.ack, usage=views.USAGE),
+            asked.logger,
+            failure="could not store collateral",
+            check=lambda: parse_add(asked.text),
+            save=shared,
+        )
 
-    async def _find(*, ack: AsyncAck, context: AsyncBoltContext, text: str) -> None:
+    async def find(asked: Asked) -> None:
         try:
-            query = parse_find(text)
+            query = parse_find(asked.text)
         except TextError as error:
-            await ack(text=usage_reply(str(error), FIND_USAGE))
+            await asked.ack(text=usage_reply(str(error), views.FIND_USAGE))
             return
         found = await db.read(
             find_collateral,
-            team_id=team_of(context),
+            team_id=asked.team_id,
             words=query.words,
             tags=query.tags,
             limit=FIND_LIMIT,
         )
-        await ack(
+        await asked.ack(
             text=f"Collateral matching {escape(query.text)}: {len(found)}",
             blocks=views.find_blocks(found, query=query.text, limit=FIND_LIMIT),
         )
 
-    @app.view(views.FORM_ID)
+    async def neither(asked: Asked) -> None:
+        await asked.ack(text=usage_reply(views.NOT_ADD_OR_FIND, views.USAGE))
+
+    command(
+        app,
+        "/collateral",
+        usage=views.USAGE,
+        form=form,
+        verbs={"add": add, "find": find},
+        otherwise=neither,
+    )
+
+    @app.view(FORM)
     async def collateral_form_submitted(
         ack: AsyncAck,
         view: dict[str, Any],
@@ -115,7 +105,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         values = views.read_form(view)
 
-        async def announce(item: NewCollateral) -> str:
+        async def shared(item: NewCollateral) -> str:
             outcome = await share(
                 db=db,
                 client=client,
@@ -125,6 +115,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 channel_id=values["channel"],
                 item=item,
                 now=services.now(),
+                vote_actions=VOTE_ACTIONS,
                 receipt=f"view:{view['id']}",
             )
             if outcome.problem is not None:
@@ -139,11 +130,10 @@ def register(app: AsyncApp, services: Services) -> None:
             check=lambda: build_collateral(
                 url=values["url"], title=values["title"], tags=parse_tags(values["tags"])
             ),
-            save=announce,
+            save=shared,
         )
 
-    @app.action(re.compile(r"^collateral_vote_(helpful|not_helpful|used)$"))
-    async def collateral_voted(
+    async def voted(
         ack: AsyncAck,
         body: dict[str, Any],
         action: dict[str, Any],
@@ -191,7 +181,7 @@ def register(app: AsyncApp, services: Services) -> None:
                     channel=item.channel_id or channel_id,
                     ts=item.message_ts or container.get("message_ts", ""),
                     text=views.announcement_text(item),
-                    blocks=views.announcement(item),
+                    blocks=views.announcement(item, vote_actions=VOTE_ACTIONS),
                 )
             except SlackApiError:
                 logger.exception("could not update the counts of a collateral announcement")
@@ -199,3 +189,6 @@ def register(app: AsyncApp, services: Services) -> None:
 
         # The click is answered within Slack's 3 seconds even while Slack rate-limits updates.
         await in_time(show_counts())
+
+    for action_id in VOTE_ACTIONS.values():
+        app.action(action_id)(voted)

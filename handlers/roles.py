@@ -1,4 +1,5 @@
-"""Who may set and turn off meetings: team leads, and workspace admins and owners."""
+"""Who may change how the workspace runs (meetings, the lead handoff): team leads, and
+workspace admins and owners."""
 
 from __future__ import annotations
 
@@ -11,13 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from core.meetings import RuleError, parse_zone
+from handlers.command import Asked
 from handlers.common import in_time
 
-REFUSAL = (
-    "Only workspace admins and owners, and the team leads named in Tandem's settings "
-    "(TANDEM_LEADS), can set or turn off meetings, so nothing was changed. Anyone can use "
-    "`/cadence list`, `/cadence next` and `/cadence preview monthly|quarterly`."
-)
 UNCHECKED = (
     "Tandem could not check your role with Slack just now, so nothing was changed. "
     "Please try again in a minute."
@@ -52,8 +49,18 @@ async def person_of(client: AsyncWebClient, services: Services, user_id: str) ->
     return Person(allowed=services.is_lead(user_id) or admin, known=True, zone=zone)
 
 
-def refusal(person: Person) -> str | None:
-    """Why this person may not change a cadence, or None if they may."""
+async def lead_or_refused(asked: Asked, services: Services, refused: str) -> Person | None:
+    """The person asking if they may make the change; else they are told why not (None)."""
+    person = await person_of(asked.client, services, asked.user_id)
+    if reason := refusal(person, refused):
+        await asked.ack(text=reason)
+        return None
+    return person
+
+
+def refusal(person: Person, refused: str) -> str | None:
+    """Why this person may not make the change (`refused` when Slack says who they are),
+    or None if they may."""
     if person.allowed:
         return None
-    return REFUSAL if person.known else UNCHECKED
+    return refused if person.known else UNCHECKED

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from core.meetings import agenda_due, lead_of, occurrences_between, previous_occurrence, schedule_of
 from storage.models import Cadence
 
-AGENDA = "agenda"
-START = "start"
+
+class Post(StrEnum):
+    """Which of an occurrence's two reminders: stored as a delivery row's `kind`."""
+
+    AGENDA = "agenda"
+    START = "start"  # "starting now"
+
+
+AGENDA, START = Post.AGENDA, Post.START
 # How late "starting now" may still be posted: late is useful, an hour late is noise.
 START_GRACE = timedelta(minutes=30)
 _INSTANT = timedelta(microseconds=1)
@@ -30,18 +38,18 @@ class Reminder:
     cadence_id: int
     team_id: str
     channel_id: str
-    meeting: str  # the cadence kind: "monthly" or "quarterly"
+    meeting: str  # the cadence kind, a MeetingKind value: "monthly" or "quarterly"
     occurrence: datetime  # the meeting start, aware UTC
-    kind: str  # AGENDA or START
+    post: Post
 
     def __str__(self) -> str:
         return (
-            f"{self.kind} reminder of the {self.meeting} meeting at "
+            f"{self.post} reminder of the {self.meeting} meeting at "
             f"{self.occurrence:%Y-%m-%d %H:%MZ} in {self.channel_id} (team {self.team_id})"
         )
 
 
-def _reminder(cadence: Cadence, occurrence: datetime, kind: str) -> Reminder:
+def _reminder(cadence: Cadence, occurrence: datetime, post: Post) -> Reminder:
     assert cadence.id is not None, "a stored cadence has an id"
     return Reminder(
         cadence_id=cadence.id,
@@ -49,7 +57,7 @@ def _reminder(cadence: Cadence, occurrence: datetime, kind: str) -> Reminder:
         channel_id=cadence.channel_id,
         meeting=cadence.kind,
         occurrence=occurrence,
-        kind=kind,
+        post=post,
     )
 
 
