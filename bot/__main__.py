@@ -16,6 +16,7 @@ from functools import partial
 from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
+from bot.services import Services
 from storage.db import Database, make_engine
 from storage.migrate import migrate_or_exit
 
@@ -39,10 +40,10 @@ def main() -> None:
 
 
 def _tandem_web(settings: Settings) -> Starlette:
-    from bot.app import create_app, create_web
+    from bot.app import create_web
 
     db = Database(make_engine(settings.database_url))
-    return create_web(app=create_app(settings=settings, db=db), db=db)
+    return create_web(services=Services(settings=settings, db=db))
 
 
 def serve(make_web: Callable[[], Starlette], *, port: int, workers: int) -> None:
@@ -100,7 +101,8 @@ async def _socket_mode(settings: Settings) -> None:
 
     assert settings.slack_app_token is not None
     db = Database(make_engine(settings.database_url))
-    handler = AsyncSocketModeHandler(create_app(settings=settings, db=db), settings.slack_app_token)
+    app = create_app(services=Services(settings=settings, db=db))
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     await handler.start_async()
 
 

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -16,14 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.config import Settings
 from bot.services import Services
-from bot.slack import async_web_client
-from handlers import cadence, collateral, errors, glossary, home, intel, lead, winloss
+from bot.slack import async_web_client, web_client
+from handlers import cadence, collateral, errors, glossary, handoff, home, intel, lead, winloss
 from storage.db import Database, ping
-from storage.models import utcnow
 
-FEATURES = (lead, glossary, intel, winloss, collateral, cadence, home, errors)
+FEATURES = (lead, glossary, intel, winloss, collateral, cadence, handoff, home, errors)
 
 
 class _TokenNotices(logging.Filter):
@@ -42,10 +39,9 @@ _LOG = logging.getLogger("tandem")
 _LOG.addFilter(_TokenNotices())
 
 
-def create_app(
-    *, settings: Settings, db: Database, clock: Callable[[], datetime] = utcnow
-) -> AsyncApp:
-    """The Bolt app with every feature's listeners registered; `clock` tells them the time."""
+def create_app(*, services: Services) -> AsyncApp:
+    """The Bolt app with every feature's listeners registered."""
+    settings = services.settings
     # The token reaches each request's client through `authorize`.
     client = async_web_client(token=None, base_url=settings.slack_api_url)
 
@@ -63,15 +59,17 @@ def create_app(
         process_before_response=True,
         logger=_LOG,
     )
-    services = Services(settings=settings, db=db, clock=clock)
     for feature in FEATURES:
         feature.register(app, services)
     return app
 
 
-def create_web(*, app: AsyncApp, db: Database) -> Starlette:
-    """The ASGI application: Slack's endpoint and a health check."""
-    handler = AsyncSlackRequestHandler(app)
+def create_web(*, services: Services) -> Starlette:
+    """The ASGI application: Slack's endpoint, the lead webhook and a health check."""
+    handler = AsyncSlackRequestHandler(create_app(services=services))
+    db, settings = services.db, services.settings
+    cards = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    leads = handoff.lead_hook(services=services, client=cards)
 
     async def events(request: Request) -> Response:
         return await handler.handle(request)
@@ -83,6 +81,7 @@ def create_web(*, app: AsyncApp, db: Database) -> Starlette:
     return Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
+            Route("/hooks/leads", leads, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=_closing(db),

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from core.hours import short
+from core.meetings import MeetingKind
 from core.text import escape
+from storage.handoff_stats import HandoffSummary
 
 SORRY_STORAGE = (
     "Sorry, Tandem could not reach its database just now, so nothing was saved. "
@@ -22,9 +26,10 @@ class MeetingName:
     heading: str  # as a title: "Field-intel meeting agenda"
 
 
-MEETINGS = {
-    "monthly": MeetingName("monthly field-intel meeting", "Field-intel meeting"),
-    "quarterly": MeetingName("quarterly planning meeting", "Quarterly planning meeting"),
+# str keys in the type: a stored `Cadence.kind`, a plain str, looks its name up here.
+MEETINGS: dict[str, MeetingName] = {
+    MeetingKind.MONTHLY: MeetingName("monthly field-intel meeting", "Field-intel meeting"),
+    MeetingKind.QUARTERLY: MeetingName("quarterly planning meeting", "Quarterly planning meeting"),
 }
 
 # One example of each command, used wherever Tandem suggests what to type.
@@ -44,3 +49,16 @@ NO_CAMPAIGN = "_no campaign_"
 def campaign_label(campaign: str | None) -> str:
     """A campaign's name as shown (escaped), or the label for ratings without one."""
     return escape(campaign) if campaign else NO_CAMPAIGN
+
+
+def handoff_summary(summary: HandoffSummary) -> str:
+    """One line of handoff measures, as `/handoff stats`, Home and the agendas show them."""
+    seconds = summary.median_accept_seconds
+    median = short(timedelta(seconds=seconds)) if seconds is not None else "—"
+    within = f"{summary.within_sla:.0%}" if summary.within_sla is not None else "—"
+    handed = f"{summary.handed:,} lead{'' if summary.handed == 1 else 's'} handed over"
+    return (
+        f"{handed} · {summary.accepted:,} accepted · {summary.rejected:,} rejected · "
+        f"{summary.open:,} open · median time to accept {median} · "
+        f"accepted within the SLA {within}"
+    )

@@ -1,4 +1,5 @@
-"""`python -m scheduler`: the clock that posts meeting reminders when they are due.
+"""`python -m scheduler`: the clock that posts meeting reminders, lead-card retries and SLA
+reminders when they are due, and sends events to the workspaces' receivers.
 
 `python -m scheduler --once [--at 2026-03-02T09:00:00Z]` posts what is due at that
 instant (default: now), including what was missed, and exits: for cron-style hosting.
@@ -10,9 +11,11 @@ import argparse
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
+import httpx
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
@@ -21,7 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import load_settings
 from bot.slack import web_client
+from core.handoff_posts import run_handoffs
 from scheduler.delivery import Report, run_due
+from scheduler.events import EventReport, deliver_events
 from storage.db import make_engine
 from storage.migrate import migrate_or_exit
 from storage.models import utcnow
@@ -73,12 +78,56 @@ def main(argv: list[str] | None = None) -> None:
     migrate_or_exit(engine)
     client = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.timeout = CALL_TIMEOUT
+    clock = Clock(engine=engine, client=client, http=httpx.Client())
     try:
         if args.once:
-            raise SystemExit(_once(engine=engine, client=client, now=args.at or utcnow()))
-        _run_clock(engine=engine, client=client)
+            raise SystemExit(_once(clock, now=args.at or utcnow()))
+        _run_clock(clock)
     finally:
+        clock.http.close()
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What every run of the clock works with."""
+
+    engine: Engine
+    client: WebClient  # Slack
+    http: httpx.Client  # the workspaces' event receivers
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one run did: meeting reminders, handoff cards and SLA reminders, events."""
+
+    reminders: Report
+    cards: int
+    sla_reminders: int
+    events: EventReport
+
+    def __str__(self) -> str:
+        r, e = self.reminders, self.events
+        return (
+            f"{len(r.posted)} posted, {len(r.skipped)} skipped, {len(r.failed)} to retry, "
+            f"{len(r.busy)} left to another clock; {self.cards} lead card(s), "
+            f"{self.sla_reminders} SLA reminder(s); {len(e.delivered)} event(s) delivered, "
+            f"{len(e.retrying)} to retry, {len(e.failed)} given up"
+        )
+
+    @property
+    def quiet(self) -> bool:
+        r, e = self.reminders, self.events
+        moved = (r.posted, r.skipped, r.failed, e.delivered, e.retrying, e.failed)
+        return not any(moved) and not self.cards and not self.sla_reminders
+
+
+def _run(clock: Clock, now: datetime) -> Run:
+    """Everything due at `now`: meeting reminders, handoff posts, then events."""
+    reminders = run_due(engine=clock.engine, client=clock.client, now=now)
+    cards, sla = run_handoffs(engine=clock.engine, client=clock.client, now=now)
+    events = deliver_events(engine=clock.engine, http=clock.http, now=now)
+    return Run(reminders, cards, sla, events)
 
 
 def _stop(message: str) -> NoReturn:
@@ -86,15 +135,15 @@ def _stop(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def _once(*, engine: Engine, client: WebClient, now: datetime) -> int:
+def _once(clock: Clock, *, now: datetime) -> int:
     try:
-        report = run_due(engine=engine, client=client, now=now)
+        run = _run(clock, now)
     except SQLAlchemyError as error:
         _stop(f"the database failed: {error}")
-    logger.info("at %s: %s", f"{now:%Y-%m-%dT%H:%M:%SZ}", _summary(report))
-    if report.failed:
+    logger.info("at %s: %s", f"{now:%Y-%m-%dT%H:%M:%SZ}", run)
+    if run.reminders.failed:
         print(
-            f"tandem: {len(report.failed)} reminder(s) could not be posted; "
+            f"tandem: {len(run.reminders.failed)} reminder(s) could not be posted; "
             "the next run retries them",
             file=sys.stderr,
         )
@@ -102,29 +151,22 @@ def _once(*, engine: Engine, client: WebClient, now: datetime) -> int:
     return 0
 
 
-def _summary(report: Report) -> str:
-    return (
-        f"{len(report.posted)} posted, {len(report.skipped)} skipped, "
-        f"{len(report.failed)} to retry, {len(report.busy)} left to another clock"
-    )
-
-
-def _tick(*, engine: Engine, client: WebClient) -> None:
+def _tick(clock: Clock) -> None:
     try:
-        report = run_due(engine=engine, client=client, now=utcnow())
+        run = _run(clock, utcnow())
     except SQLAlchemyError as error:
         logger.error("the database failed; trying again next tick: %s", str(error).splitlines()[0])
         return
-    if report.posted or report.skipped or report.failed:
-        logger.info(_summary(report))
+    if not run.quiet:
+        logger.info("%s", run)
 
 
-def _run_clock(*, engine: Engine, client: WebClient) -> None:
+def _run_clock(clock: Clock) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
         _tick,
         IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
-        kwargs={"engine": engine, "client": client},
+        args=[clock],
         id="deliveries",
         next_run_time=datetime.now(UTC),
         coalesce=True,

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.blocks import Block, section, slack_date
-from core.meetings import occurrences, previous_occurrence, schedule_of
+from core.meetings import MeetingKind, occurrences, previous_occurrence, schedule_of
 from core.wording import MEETINGS
 from scheduler import agenda_blocks
 from scheduler.agenda_files import INVITE_NAME, charts, invitation
@@ -57,7 +57,7 @@ def build_agenda(
     current = measure(session=session, team_id=team_id, since=since, until=until)
     previous = measure(session=session, team_id=team_id, since=before, until=since)
     new = changes(session=session, team_id=team_id, current=current, before=before)
-    quarterly = cadence.kind == "quarterly"
+    quarterly = cadence.kind == MeetingKind.QUARTERLY
     compared = previous if quarterly else None
 
     title = title_of(cadence)
@@ -69,6 +69,7 @@ def build_agenda(
             agenda_blocks.leads(current, compared),
             agenda_blocks.intel(current, compared, new),
             agenda_blocks.deals(current, compared),
+            agenda_blocks.handoffs(current, compared),
             agenda_blocks.collateral(current, compared),
             agenda_blocks.glossary(current),
         ]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from core.blocks import Block, clip, link, plural, section, sections, user
 from core.text import escape
-from core.wording import EXAMPLES, campaign_label
+from core.wording import EXAMPLES, campaign_label, handoff_summary
 from scheduler.agenda_format import number, percent, topic, trend
 from scheduler.measures import Changes, Measures
 from storage.leads import RatingSummary
@@ -170,6 +170,26 @@ def deals(now: Measures, before: Measures | None) -> list[Block]:
     )
 
 
+def handoffs(now: Measures, before: Measures | None) -> list[Block]:
+    """Leads marketing handed over: how many sales took, how fast, by campaign."""
+    overall = now.handoffs.overall
+    if not overall.handed:
+        earlier = plural(before.handoffs.overall.handed, "lead") if before else None
+        sentence = "No leads were handed over. A team lead sets it up with `/handoff set sla:4h`."
+        return _none("Lead handoffs", sentence, earlier)
+    head = handoff_summary(overall)
+    if before is not None:
+        was = before.handoffs.overall
+        head += f"\nHanded over{trend(overall.handed, was.handed)} · rejection rate "
+        head += f"{percent(overall.rejection_rate)}"
+        head += trend(overall.rejection_rate, was.rejection_rate, shown=percent)
+    lines = [
+        f"*{campaign_label(c.label)}* — {handoff_summary(c)}"
+        for c in now.handoffs.campaigns[:CAMPAIGNS_SHOWN]
+    ]
+    return topic("Lead handoffs", [[section(head)], sections(lines, title="*By campaign*")])
+
+
 def collateral(now: Measures, before: Measures | None) -> list[Block]:
     added, votes = now.activity.collateral_added, now.activity.votes
     head = f"*{plural(added, 'new item')}*, *{plural(votes, 'vote')}* cast"
@@ -208,7 +228,7 @@ def glossary(now: Measures) -> list[Block]:
     ]
     return topic(
         "Glossary",
-        [sections(terms, title="*Terms defined or changed*", empty="")]
+        [sections(terms, title="*Terms defined or changed*")]
         if terms
         else [[section(f"No terms were defined or changed. Define one: {EXAMPLES['glossary']}")]],
     )

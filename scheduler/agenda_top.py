@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from itertools import zip_longest
 from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from core.blocks import Block, clip, context_line, divider, header, plural, section
+from core.hours import short
 from core.text import escape
 from core.wording import EXAMPLES
 from scheduler.agenda_format import DOWN, UP, number, percent, trend
@@ -16,6 +18,8 @@ from scheduler.measures import Changes, Measures
 
 BIGGEST = 5
 MOVE = 0.05  # smaller moves of an average score are noise, not change
+ACCEPT_MOVE = 0.25  # a median time to accept a quarter longer or shorter (and 10 min at least)
+REJECTION_MOVE = 0.10  # ten points of rejection rate
 
 
 def _moved(current: float, previous: float) -> str:
@@ -38,6 +42,27 @@ def campaign_moves(now: Measures, before: Measures) -> list[str]:
     ]
 
 
+def handoff_moves(now: Measures, before: Measures) -> list[str]:
+    """Large moves in how fast sales takes handed-over leads, and how many it turns down."""
+    moves = []
+    median, was = (
+        now.handoffs.overall.median_accept_seconds,
+        before.handoffs.overall.median_accept_seconds,
+    )
+    if median is not None and was and abs(median - was) >= max(was * ACCEPT_MOVE, 600):
+        took, took_before = short(timedelta(seconds=median)), short(timedelta(seconds=was))
+        moves.append(
+            f"Median time to accept a lead {_moved(median, was)} to *{took}* (from {took_before})"
+        )
+    rate, was_rate = now.handoffs.overall.rejection_rate, before.handoffs.overall.rejection_rate
+    if rate is not None and was_rate is not None and abs(rate - was_rate) >= REJECTION_MOVE:
+        moves.append(
+            f"Rejection rate of handed-over leads {_moved(rate, was_rate)} to *{percent(rate)}* "
+            f"(from {percent(was_rate)})"
+        )
+    return moves
+
+
 def biggest_changes(now: Measures, before: Measures, changes: Changes) -> list[str]:
     """At most five lines: campaign moves, new competitors and new loss reasons, taken in turn."""
     competitors = [
@@ -50,7 +75,9 @@ def biggest_changes(now: Measures, before: Measures, changes: Changes) -> list[s
     ]
     lines = [
         line
-        for turn in zip_longest(campaign_moves(now, before), competitors, reasons)
+        for turn in zip_longest(
+            campaign_moves(now, before), competitors, reasons, handoff_moves(now, before)
+        )
         for line in turn
         if line
     ]
@@ -95,6 +122,9 @@ def summary_fields(now: Measures, before: Measures | None) -> list[str]:
         + beside(act.votes, before.activity.votes if before else None),
         "Glossary": f"{plural(act.terms_changed, 'term')} defined or changed"
         + beside(act.terms_changed, before.activity.terms_changed if before else None),
+        "Handoffs": f"{plural(now.handoffs.overall.handed, 'lead')} handed over, "
+        f"{now.handoffs.overall.accepted:,} accepted"
+        + beside(now.handoffs.overall.handed, before.handoffs.overall.handed if before else None),
     }
     return [f"*{name}*\n{text}" for name, text in fields.items()]
 

@@ -25,6 +25,7 @@ from storage.collateral import (
     unvoted_collateral,
 )
 from storage.glossary import terms_changed
+from storage.handoff_stats import HandoffStats, handoff_stats
 from storage.intel import CompetitorMentions, intel_by_competitor, intel_by_kind, recent_intel
 from storage.leads import LeadStats, lead_stats
 from storage.models import Collateral, GlossaryTerm, IntelPost
@@ -65,6 +66,7 @@ class Measures:
     ranking: Sequence[CollateralScore]
     unvoted: Sequence[Collateral]
     terms: Sequence[GlossaryTerm]
+    handoffs: HandoffStats
 
     @property
     def intel_count(self) -> int:
@@ -81,6 +83,7 @@ class Measures:
             or self.activity.collateral_added
             or self.activity.votes
             or self.activity.terms_changed
+            or self.handoffs.overall.handed
         )
 
 
@@ -112,6 +115,7 @@ def measure(*, session: Session, team_id: str, since: datetime, until: datetime)
         ranking=collateral_ranking(**period, limit=COLLATERAL_SHOWN),
         unvoted=unvoted_collateral(**period, limit=COLLATERAL_SHOWN),
         terms=terms_changed(**period),
+        handoffs=handoff_stats(**period),
     )
 
 

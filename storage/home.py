@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from storage.cadences import active_cadences
 from storage.collateral import CollateralScore, collateral_ranking
+from storage.handoff_stats import HandoffStats, handoff_stats
 from storage.intel import intel_by_kind
 from storage.leads import LeadStats, lead_stats
 from storage.models import Cadence
@@ -31,6 +32,7 @@ class HomeData:
     intel: dict[str, int]
     results: WinLossSummary
     collateral: tuple[CollateralScore, ...]
+    handoffs: HandoffStats
     meetings: tuple[Cadence, ...]  # the active ones; the tab works out their next dates
 
 
@@ -42,5 +44,6 @@ def home_data(*, session: Session, team_id: str, since: datetime, until: datetim
         intel=intel_by_kind(**period),
         results=winloss_summary(**period),
         collateral=tuple(collateral_ranking(**period, limit=TOP_COLLATERAL)),
+        handoffs=handoff_stats(**period),
         meetings=tuple(active_cadences(session=session, team_id=team_id)),
     )

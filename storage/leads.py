@@ -11,7 +11,8 @@ from sqlalchemy import case, func, literal_column, select, tuple_
 from sqlmodel import Session, col
 
 from storage.db import on_conflict_insert
-from storage.models import LeadRating
+from storage.models import Handoff, LeadRating
+from storage.outbox import add_event, stamp
 
 CRITERIA = ("budget", "authority", "need", "timing")
 
@@ -34,6 +35,7 @@ class RatingWrite:
     user_id: str
     rating: NewRating
     now: datetime
+    report: bool = True  # tell the receiver when the lead was handed over (storage.outbox)
 
 
 def save_ratings(session: Session, writes: Sequence[RatingWrite]) -> list[bool]:
@@ -48,6 +50,7 @@ def save_ratings(session: Session, writes: Sequence[RatingWrite]) -> list[bool]:
         replaced_in_batch.append(key in rows)
         rows[key] = _row(write, lead_key=key[1])
     existed = _upsert(session, list(rows.values()))
+    _report_handed_over(session, [w for w in writes if w.report])
     return [
         again or existed[(w.team_id, w.rating.lead_ref.casefold(), w.user_id)]
         for w, again in zip(writes, replaced_in_batch, strict=True)
@@ -80,12 +83,41 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str
     return {key: existed.get(key, False) for key in keys}
 
 
-def save_rating(
-    *, session: Session, team_id: str, user_id: str, rating: NewRating, now: datetime
-) -> bool:
-    """Store one rating; returns whether it replaced the rep's earlier rating of the lead."""
-    (replaced,) = save_ratings(session, [RatingWrite(team_id, user_id, rating, now)])
-    return replaced
+def _report_handed_over(session: Session, writes: Sequence[RatingWrite]) -> None:
+    """Queue a `lead.rated` event for each rating of a lead that came through a handoff."""
+    if not writes:
+        return
+    keys = {(w.team_id, w.rating.lead_ref.casefold()) for w in writes}
+    # Locking the handoffs orders this event after an accept or rejection in flight
+    # (which holds the same row), so a lead's events keep the order of its changes.
+    found = session.execute(
+        select(col(Handoff.team_id), col(Handoff.lead_key))
+        .where(tuple_(col(Handoff.team_id), col(Handoff.lead_key)).in_(keys))
+        .with_for_update()
+    )
+    handed = {(team, lead) for team, lead in found}
+    for write in writes:
+        lead_key = write.rating.lead_ref.casefold()
+        if (write.team_id, lead_key) not in handed:
+            continue
+        rating = write.rating
+        payload = {
+            "type": "lead.rated",
+            "lead": rating.lead_ref,
+            "campaign": rating.campaign,
+            "by": write.user_id,
+            "at": stamp(write.now),
+            "score": rating.score,
+            "reason": rating.reason or None,
+            "criteria": {name: rating.criteria.get(name) for name in CRITERIA},
+        }
+        add_event(
+            session=session,
+            team_id=write.team_id,
+            lead_key=lead_key,
+            payload=payload,
+            now=write.now,
+        )
 
 
 _UPDATED = ("lead_ref", "score", "campaign", "segment", "reason", "rated_at", *CRITERIA)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import Column, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage import limits
@@ -189,3 +189,112 @@ class Receipt(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     key: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class HandoffSetup(SQLModel, table=True):
+    """How a workspace takes leads from marketing: its channel, SLA, webhook and event receiver."""
+
+    __tablename__ = "handoff_setup"
+    __table_args__ = (
+        UniqueConstraint("team_id"),
+        Index("ix_handoff_setup_token", "token_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)  # None: no handoff channel
+    sla_minutes: int = 240
+    hours: str | None = Field(default=None, max_length=100)  # "mon-fri 09:00-18:00 Europe/Berlin"
+    token_hash: str | None = Field(default=None, max_length=64)  # sha256 of the webhook secret
+    notify_url: str | None = Field(default=None, max_length=limits.URL)
+    notify_secret: str | None = Field(default=None, max_length=100)  # signs outbound events
+    set_by: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Handoff(SQLModel, table=True):
+    """A lead marketing handed to sales over the webhook, and what sales did with it."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key"),
+        Index("ix_handoff_team_received", "team_id", "received_at"),
+        Index("ix_handoff_status_due", "status", "due_at"),
+        # One open handoff per lead sent without an Idempotency-Key: such a repeat is the same.
+        Index(
+            "ix_handoff_open_lead",
+            "team_id",
+            "lead_key",
+            unique=True,
+            postgresql_where=text("status = 'open' AND idempotency_key IS NULL"),
+            sqlite_where=text("status = 'open' AND idempotency_key IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    lead_ref: str = Field(max_length=limits.REFERENCE)
+    lead_key: str = Field(max_length=limits.REFERENCE)
+    name: str | None = Field(default=None, max_length=limits.NAME)
+    company: str | None = Field(default=None, max_length=limits.NAME)
+    email: str | None = Field(default=None, max_length=limits.NAME)
+    campaign: str | None = Field(default=None, max_length=limits.NAME)
+    segment: str | None = Field(default=None, max_length=limits.NAME)
+    score: float | None = None  # marketing's own score, as sent
+    url: str | None = Field(default=None, max_length=limits.URL)
+    notes: str | None = Field(default=None, max_length=limits.REASON)
+    idempotency_key: str | None = Field(default=None, max_length=limits.REFERENCE)
+    channel_id: str = Field(max_length=32)
+    sla_minutes: int
+    due_at: datetime  # when the SLA runs out, working hours counted in
+    status: str = Field(default="open", max_length=16)  # open, accepted, rejected
+    received_at: datetime = Field(default_factory=utcnow)
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = None
+    accept_seconds: int | None = None  # from handoff to accept, for the median in SQL
+    reason: str | None = Field(default=None, max_length=limits.REASON)  # why it was rejected
+    unmet: str | None = Field(default=None, max_length=100)  # criteria a rejection names
+    message_ts: str | None = Field(default=None, max_length=32)  # the lead card
+
+
+class HandoffPost(SQLModel, table=True):
+    """A post about a handoff (its card, its SLA reminder), claimed before it is posted."""
+
+    __tablename__ = "handoff_post"
+    __table_args__ = (
+        UniqueConstraint("handoff_id", "what"),
+        Index("ix_handoff_post_status_lease", "status", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    handoff_id: int = Field(foreign_key="handoff.id")
+    what: str = Field(max_length=16)  # card, reminder
+    status: str = Field(max_length=16)  # claimed, done
+    attempts: int = 0
+    lease_until: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """An event for the workspace's receiver, written with the change it reports."""
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        UniqueConstraint("event_id"),
+        Index("ix_outbox_event_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_event_lead", "team_id", "lead_key", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=40)
+    team_id: str = Field(max_length=32)
+    lead_key: str = Field(max_length=limits.REFERENCE)
+    body: str = Field(max_length=20000)  # the exact JSON sent, so every retry is the same
+    status: str = Field(default="pending", max_length=16)  # pending, delivered, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
-from bot.app import create_app, create_web
+from bot.app import create_web
 from bot.config import Settings
+from bot.services import Services
 from storage.db import Database, make_engine, migrate, normalize_url
 from tests.clock import NOW, SetClock
 from tests.fake_slack import FakeSlack
@@ -88,14 +89,27 @@ def pytest_terminal_summary(
         )
 
 
-@pytest.fixture
-def postgres_admin() -> Iterator[Engine]:
-    """An autocommit engine on the PostgreSQL server, for tests that make their own databases."""
+def _postgres_or_skip() -> Engine:
+    """The admin engine; without PostgreSQL the test is skipped (or fails, when CI requires it)."""
     admin = _postgres_admin()
     if admin is None:
         if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1":
             pytest.fail(ENABLE_POSTGRES.format(url=POSTGRES_URL))
         pytest.skip(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+    return admin
+
+
+def _migrated(url: str) -> str:
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def postgres_admin() -> Iterator[Engine]:
+    """An autocommit engine on the PostgreSQL server, for tests that make their own databases."""
+    admin = _postgres_or_skip()
     yield admin
     admin.dispose()
 
@@ -106,26 +120,13 @@ def database_url(
 ) -> Iterator[str]:
     """A migrated, empty database of each kind, made for this test session."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "tandem.db"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        yield url
+        yield _migrated(f"sqlite:///{tmp_path_factory.mktemp('db') / 'tandem.db'}")
         return
-    admin = _postgres_admin()
-    if admin is None:
-        if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1":
-            pytest.fail(ENABLE_POSTGRES.format(url=POSTGRES_URL))
-        pytest.skip(ENABLE_POSTGRES.format(url=POSTGRES_URL))
+    admin = _postgres_or_skip()
     name = f"tandem_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    yield url
+    yield _migrated(admin.url.set(database=name).render_as_string(hide_password=False))
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -198,7 +199,7 @@ def clock() -> SetClock:
 @pytest.fixture
 async def slack(settings: Settings, db: Database, clock: SetClock) -> AsyncIterator[SignedSlack]:
     """Signed requests into the real app, wired to the fake Slack, the test database and clock."""
-    web = create_web(app=create_app(settings=settings, db=db, clock=clock), db=db)
+    web = create_web(services=Services(settings=settings, db=db, clock=clock))
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
         yield SignedSlack(http)

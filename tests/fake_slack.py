@@ -6,10 +6,12 @@ answer a method with 429 (and a Retry-After) or a 5xx for the next few calls.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +79,11 @@ class FakeSlack:
             queue = self._failures.setdefault(method, deque())
             queue.extend(Failure(status, headers) for _ in range(times))
 
+    def heal(self) -> None:
+        """Drop the failures still queued: Slack answers normally again."""
+        with self._lock:
+            self._failures.clear()
+
     def hold(self, channel: str) -> threading.Event:
         """Keep answers to calls for `channel` waiting until the returned event is set.
 
@@ -89,6 +96,16 @@ class FakeSlack:
         """The parameters of every successful call of `method`, in order."""
         with self._lock:
             return [call.params for call in self.calls if call.method == method]
+
+    async def sent_soon(self, method: str, *, within: float = 5.0) -> list[dict[str, Any]]:
+        """`sent(method)` once it holds anything, or after `within` seconds.
+
+        For calls the app makes after it has answered the request that caused them.
+        """
+        deadline = time.monotonic() + within
+        while not self.sent(method) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.sent(method)
 
     def attempts(self, method: str) -> int:
         """How often `method` was called, answered or failed."""

@@ -67,3 +67,41 @@ def check_view(view: dict[str, Any]) -> None:
     """The view passes Block Kit validation, and so does each of its blocks."""
     View(**view).validate_json()
     check_blocks(view["blocks"], limit=VIEW_BLOCKS)
+
+
+def block_action(
+    action_id: str,
+    value: str,
+    *,
+    channel: str,
+    message_ts: str,
+    team: str = "T1",
+    user: str = "U2",
+) -> Payload:
+    """The block_actions payload Slack sends when `user` clicks a button of a message."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team, "domain": "t"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "channel": {"id": channel, "name": "leads"},
+        "message": {"type": "message", "ts": message_ts, "text": "", "blocks": []},
+        "response_url": "https://hooks.slack.invalid/actions/1",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": "1700000000.000001",
+            }
+        ],
+    }

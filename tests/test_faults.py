@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.app import create_app, create_web
+from bot.app import create_web
 from bot.config import Settings
+from bot.services import Services
 from core.wording import SORRY_STORAGE
 from storage.db import Database, make_engine
 from tests.fake_slack import FakeSlack
@@ -26,7 +27,7 @@ async def down(slack_api: FakeSlack) -> AsyncIterator[SignedSlack]:
         slack_api_url=slack_api.url,
     )
     db = Database(make_engine("postgresql://postgres@127.0.0.1:1/nowhere"))
-    web = create_web(app=create_app(settings=settings, db=db), db=db)
+    web = create_web(services=Services(settings=settings, db=db))
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
         yield SignedSlack(http)

@@ -9,41 +9,27 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from handlers.home import FIRST_STEPS, home_view, unavailable_view
+from handlers.home.views import FIRST_STEPS, home_view, unavailable_view
 from storage.collateral import CollateralScore
 from storage.db import session_scope
+from storage.handoff_stats import HandoffStats, HandoffSummary
 from storage.home import HomeData
 from storage.leads import LeadStats, RatingSummary
-from storage.models import (
-    Cadence,
-    Collateral,
-    CollateralVote,
-    IntelPost,
-    LeadRating,
-    WinLoss,
-)
 from storage.winloss import WinLossSummary
 from tests.clock import SetClock
+from tests.factories import (
+    add_collateral,
+    add_intel,
+    add_rating,
+    add_result,
+    add_vote,
+    make_cadence,
+)
 from tests.fake_slack import FakeSlack
 from tests.forms import check_view
 from tests.slack_client import SignedSlack
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
-EVERY_MONTH = ",".join(str(m) for m in range(1, 13))
-
-
-def meeting(kind: str, channel: str, rule: str, at: str, zone: str, months: str) -> Cadence:
-    """A cadence as `/cadence set` stores it."""
-    return Cadence(
-        team_id="T1",
-        kind=kind,
-        channel_id=channel,
-        day_rule=rule,
-        at_time=at,
-        zone=zone,
-        months=months,
-        set_by="ULEAD",
-    )
 
 
 def empty(**changes: Any) -> HomeData:
@@ -55,6 +41,9 @@ def empty(**changes: Any) -> HomeData:
             wins=0, losses=0, win_rate=None, amount_won=Decimal(0), amount_lost=Decimal(0)
         ),
         "collateral": (),
+        "handoffs": HandoffStats(
+            overall=HandoffSummary(None, 0, 0, 0, 0, None, None), campaigns=()
+        ),
         "meetings": (),
         **changes,
     }
@@ -80,10 +69,11 @@ def test_empty_home_says_what_to_do_first() -> None:
 
 def test_next_meetings_in_their_own_zone() -> None:
     """Next meetings come soonest first, at their own local time; broken rules are left out."""
+    set_at = NOW - timedelta(days=1)
     meetings = (
-        meeting("quarterly", "C2", "second-mon", "09:00", "Europe/Berlin", "1,4,7,10"),
-        meeting("monthly", "C1", "first-tue", "10:00", "America/New_York", EVERY_MONTH),
-        meeting("monthly", "C3", "first-tue", "10:00", "Mars/Olympus", EVERY_MONTH),
+        make_cadence(kind="quarterly", channel_id="C2", now=set_at),
+        make_cadence(channel_id="C1", now=set_at),
+        make_cadence(channel_id="C3", zone="Mars/Olympus", now=set_at),
     )
     text = shown(home_view(data=empty(meetings=meetings), now=NOW))
     monthly = "*Monthly field-intel meeting*: Tue 7 Apr 2026, 10:00 America/New_York in <#C1>"
@@ -134,17 +124,15 @@ def seed(engine: Engine, *, now: datetime) -> None:
             ("T1", "U1", 1, "Trade show", old),
             ("T2", "U1", 5, "Elsewhere", recent),
         ):
-            session.add(
-                LeadRating(
-                    team_id=team,
-                    lead_ref=f"L-{user}",
-                    lead_key=f"l-{user}-{campaign}",
-                    user_id=user,
-                    score=score,
-                    campaign=campaign,
-                    reason="reason enough",
-                    rated_at=at,
-                )
+            add_rating(
+                session=session,
+                team_id=team,
+                lead=f"L-{user}-{campaign}",
+                score=score,
+                user_id=user,
+                campaign=campaign,
+                reason="reason enough",
+                at=at,
             )
         for team, kind, at in (
             ("T1", "competitor", recent),
@@ -153,16 +141,7 @@ def seed(engine: Engine, *, now: datetime) -> None:
             ("T1", "market", old),
             ("T2", "prospect", recent),
         ):
-            session.add(
-                IntelPost(
-                    team_id=team,
-                    kind=kind,
-                    text="news",
-                    author_id="U1",
-                    posted_by="U1",
-                    created_at=at,
-                )
-            )
+            add_intel(session=session, team_id=team, kind=kind, subject=None, text="news", at=at)
         for team, outcome, deal, at in (
             ("T1", "win", "D-1", recent),
             ("T1", "win", "D-2", recent),
@@ -170,49 +149,11 @@ def seed(engine: Engine, *, now: datetime) -> None:
             ("T1", "loss", "D-4", old),
             ("T2", "loss", "D-5", recent),
         ):
-            session.add(
-                WinLoss(
-                    team_id=team,
-                    outcome=outcome,
-                    deal_ref=deal,
-                    deal_key=deal.lower(),
-                    reason="because",
-                    user_id="U1",
-                    reported_at=at,
-                )
-            )
-        deck = Collateral(
-            team_id="T1",
-            url="https://x.io/deck",
-            title="Hotel deck",
-            author_id="U1",
-            created_at=old,
-        )
-        session.add(deck)
-        session.flush()
-        assert deck.id is not None
-        session.add(
-            CollateralVote(
-                team_id="T1", collateral_id=deck.id, user_id="U2", vote="helpful", voted_at=recent
-            )
-        )
-        for kind, active, day_rule, zone, months in (
-            ("monthly", True, "first-tue", "America/New_York", EVERY_MONTH),
-            ("quarterly", False, "second-mon", "Europe/Berlin", "1,4,7,10"),
-        ):
-            session.add(
-                Cadence(
-                    team_id="T1",
-                    kind=kind,
-                    channel_id="C5",
-                    day_rule=day_rule,
-                    at_time="10:00",
-                    zone=zone,
-                    months=months,
-                    active=active,
-                    set_by="ULEAD",
-                )
-            )
+            add_result(session=session, team_id=team, outcome=outcome, deal=deal, at=at)
+        deck = add_collateral(session=session, title="Hotel deck", url="https://x.io/deck", at=old)
+        add_vote(session=session, collateral_id=deck, user_id="U2", vote="helpful", at=recent)
+        make_cadence(session=session, channel_id="C5", now=old)
+        make_cadence(session=session, kind="quarterly", channel_id="C5", active=False, now=old)
 
 
 def home_opened(*, user: str = "U5", tab: str = "home") -> dict[str, Any]:

@@ -15,10 +15,18 @@ MANIFEST: dict[str, Any] = yaml.safe_load(
 
 
 def test_manifest_declares_what_the_spec_lists() -> None:
-    """The manifest declares the six commands, the shortcut, the Home event and the scopes."""
+    """The manifest declares the seven commands, the shortcut, the Home event and the scopes."""
     features = MANIFEST["features"]
     commands = {c["command"] for c in features["slash_commands"]}
-    assert commands == {"/lead", "/intel", "/winloss", "/collateral", "/cadence", "/glossary"}
+    assert commands == {
+        "/lead",
+        "/intel",
+        "/winloss",
+        "/collateral",
+        "/cadence",
+        "/handoff",
+        "/glossary",
+    }
     assert [s["callback_id"] for s in features["shortcuts"]] == ["save_as_intel"]
     assert features["app_home"]["home_tab_enabled"] is True
     assert "app_home_opened" in MANIFEST["settings"]["event_subscriptions"]["bot_events"]

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.app import create_app, create_web
+from bot.app import create_web
 from bot.config import Settings
+from bot.services import Services
 from storage.db import Database, make_engine
 from tests.fake_slack import FakeSlack
 from tests.slack_client import SECRET
@@ -105,7 +106,7 @@ async def test_health_reports_a_dead_database() -> None:
         slack_signing_secret=SECRET,
     )
     db = Database(engine)
-    web = create_web(app=create_app(settings=settings, db=db), db=db)
+    web = create_web(services=Services(settings=settings, db=db))
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
         response = await http.get("/healthz")
@@ -123,7 +124,7 @@ async def test_health_is_ok_with_a_database(slack: object, database_url: str) ->
         slack_signing_secret=SECRET,
         database_url=database_url,
     )
-    web = create_web(app=create_app(settings=settings, db=db), db=db)
+    web = create_web(services=Services(settings=settings, db=db))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=web), base_url="http://tandem.test"
     ) as http:

@@ -1,0 +1,134 @@
+"""Posting a handoff's card and its SLA reminder: claimed first, so each is posted once.
+
+The web process posts a card right after its handoff commits (the claim was made in that
+same transaction); the clock posts cards whose claim ran out (Slack kept refusing, or the
+web process died) and the one reminder of each overdue lead. Both go through here.
+
+As with meeting reminders, one window stays open: Slack takes no idempotency key, so a
+post Slack accepted in the instant before its claim was recorded is posted again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import Engine
+
+from core.cards import lead_card, reminder
+from core.hours import WorkingHours, read_hours, worked
+from storage.db import session_scope
+from storage.handoffs import get_handoff, record_card, setup_of
+from storage.models import Handoff, HandoffPost
+from storage.posts import CARD, REMINDER, claim, finish, overdue, release, unposted_cards
+
+log = logging.getLogger("tandem.handoff")
+
+LEASE = timedelta(minutes=1)  # the web process's claim on a card it is about to post
+RETRY = timedelta(minutes=1)  # how soon the clock tries again what Slack refused
+Clock = Callable[[], datetime]
+
+
+def post_card(*, engine: Engine, client: WebClient, post: HandoffPost, clock: Clock) -> bool:
+    """Post the card `post` claims, and record where it is; False if it must be retried."""
+    with session_scope(engine) as session:
+        handoff = get_handoff(session=session, team_id=post.team_id, handoff_id=post.handoff_id)
+    if handoff is None:
+        return True
+    card = lead_card(handoff)
+    try:
+        answer = client.chat_postMessage(
+            channel=handoff.channel_id, text=card.text, blocks=card.blocks, unfurl_links=False
+        )
+    except (SlackApiError, SlackClientError, OSError) as error:
+        return _give_back(engine, post, clock, error)
+    with session_scope(engine) as session:
+        record_card(session=session, handoff_id=handoff.id or 0, message_ts=str(answer["ts"]))
+        finish(session=session, post=post, now=clock())
+    return True
+
+
+def _give_back(engine: Engine, post: HandoffPost, clock: Clock, error: Exception) -> bool:
+    log.warning("could not post the %s of handoff %s: %s", post.what, post.handoff_id, error)
+    with session_scope(engine) as session:
+        release(session=session, post=post, retry_at=clock() + RETRY, now=clock())
+    return False
+
+
+def remind(
+    *,
+    engine: Engine,
+    client: WebClient,
+    handoff: Handoff,
+    hours: WorkingHours | None,
+    now: datetime,
+) -> bool:
+    """Post the overdue lead's one reminder in its card's thread, and mark the card."""
+    assert handoff.id is not None and handoff.message_ts is not None
+    with session_scope(engine) as session:
+        post = claim(
+            session=session,
+            team_id=handoff.team_id,
+            handoff_id=handoff.id,
+            what=REMINDER,
+            now=now,
+            lease=timedelta(minutes=5),
+        )
+    if post is None:
+        return False  # another clock has it
+    waited = worked(handoff.received_at, now, hours)
+    note, card = reminder(handoff, waited=waited), lead_card(handoff, overdue=True)
+    try:
+        client.chat_postMessage(
+            channel=handoff.channel_id,
+            thread_ts=handoff.message_ts,
+            text=note.text,
+            blocks=note.blocks,
+        )
+    except (SlackApiError, SlackClientError, OSError) as error:
+        return _give_back(engine, post, lambda: now, error)
+    with session_scope(engine) as session:
+        finish(session=session, post=post, now=now)
+    try:
+        client.chat_update(
+            channel=handoff.channel_id, ts=handoff.message_ts, text=card.text, blocks=card.blocks
+        )
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("could not mark the card of handoff %s overdue: %s", handoff.id, error)
+    return True
+
+
+def run_handoffs(*, engine: Engine, client: WebClient, now: datetime) -> tuple[int, int]:
+    """The clock's part: cards still to post, then reminders of overdue leads; how many of each."""
+    with session_scope(engine) as session:
+        cards = list(unposted_cards(session=session, now=now))
+    posted = 0
+    for handoff in cards:
+        assert handoff.id is not None
+        with session_scope(engine) as session:
+            post = claim(
+                session=session,
+                team_id=handoff.team_id,
+                handoff_id=handoff.id,
+                what=CARD,
+                now=now,
+                lease=LEASE,
+            )
+        if post is not None and post_card(
+            engine=engine, client=client, post=post, clock=lambda: now
+        ):
+            posted += 1
+    with session_scope(engine) as session:
+        late = list(overdue(session=session, now=now))
+        setups = {
+            team: setup_of(session=session, team_id=team) for team in {h.team_id for h in late}
+        }
+    hours = {team: read_hours(setup.hours if setup else None) for team, setup in setups.items()}
+    reminded = sum(
+        remind(engine=engine, client=client, handoff=h, hours=hours[h.team_id], now=now)
+        for h in late
+    )
+    return posted, reminded

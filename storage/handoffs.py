@@ -1,0 +1,262 @@
+"""Lead handoffs: the workspace's setup, leads arriving, and sales taking or refusing them.
+
+A handoff is `open` until the first accept or reject, each a compare-and-set on that
+status, so of two clicks at once exactly one wins. Accepts, rejections and ratings are
+reported to the workspace's receiver through the outbox, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from hmac import compare_digest
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from storage.leads import CRITERIA, NewRating, RatingWrite, save_ratings
+from storage.models import Handoff, HandoffPost, HandoffSetup
+from storage.outbox import add_event, stamp
+from storage.posts import CARD, claim_new
+
+OPEN, ACCEPTED, REJECTED = "open", "accepted", "rejected"
+
+
+@dataclass(frozen=True)
+class NewHandoff:
+    """A lead as the webhook delivered it, checked."""
+
+    lead_ref: str
+    name: str | None = None
+    company: str | None = None
+    email: str | None = None
+    campaign: str | None = None
+    segment: str | None = None
+    score: float | None = None
+    url: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Received:
+    handoff_id: int
+    created: bool  # False: the same lead (or Idempotency-Key) was already handed over
+    card: HandoffPost | None = None  # the claim on posting its card, when created
+
+
+class Unknown(Exception):
+    """No workspace has that webhook secret."""
+
+
+class NoChannel(Exception):
+    """The workspace has no handoff channel."""
+
+
+def setup_of(*, session: Session, team_id: str) -> HandoffSetup | None:
+    return session.scalars(select(HandoffSetup).where(col(HandoffSetup.team_id) == team_id)).first()
+
+
+def update_setup(*, session: Session, team_id: str, now: datetime, **fields: Any) -> HandoffSetup:
+    """Change the workspace's setup (making it if it has none); the setup as it now stands."""
+    setup = setup_of(session=session, team_id=team_id) or HandoffSetup(team_id=team_id)
+    setup.sqlmodel_update({**fields, "updated_at": now})
+    session.add(setup)
+    session.flush()
+    return setup
+
+
+def setup_for_token(*, session: Session, token_hash: str) -> HandoffSetup | None:
+    """The setup whose webhook secret hashes to `token_hash`."""
+    return session.scalars(
+        select(HandoffSetup).where(col(HandoffSetup.token_hash) == token_hash)
+    ).first()
+
+
+def receive(
+    *,
+    session: Session,
+    token_hash: str,
+    lead: NewHandoff,
+    idempotency_key: str | None,
+    due: Callable[[HandoffSetup], datetime],
+    now: datetime,
+    card_lease: timedelta,
+) -> Received:
+    """Store a lead handed to the workspace whose secret hashes to `token_hash`, and claim
+    its card for posting, unless it is a repeat; `due(setup)` says when its SLA runs out.
+
+    A repeat is the same Idempotency-Key, or, without one, the same lead while still open.
+    Raises Unknown or NoChannel, having stored nothing.
+    """
+    setup = setup_for_token(session=session, token_hash=token_hash)
+    if setup is None or not compare_digest(setup.token_hash or "", token_hash):
+        raise Unknown
+    if setup.channel_id is None:
+        raise NoChannel
+    existing = _repeat(session, setup.team_id, lead.lead_ref.casefold(), idempotency_key)
+    if existing is not None:
+        return Received(existing, created=False)
+    row = Handoff(
+        team_id=setup.team_id,
+        lead_key=lead.lead_ref.casefold(),
+        idempotency_key=idempotency_key,
+        channel_id=setup.channel_id,
+        sla_minutes=setup.sla_minutes,
+        due_at=due(setup),
+        received_at=now,
+        **vars(lead),
+    )
+    try:
+        # A savepoint: another worker storing the same lead at once loses only this insert.
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        again = _repeat(session, setup.team_id, row.lead_key, idempotency_key)
+        if again is None:
+            raise
+        return Received(again, created=False)
+    assert row.id is not None
+    card = claim_new(
+        session=session,
+        team_id=setup.team_id,
+        handoff_id=row.id,
+        what=CARD,
+        now=now,
+        lease=card_lease,
+    )
+    return Received(row.id, created=True, card=card)
+
+
+def _repeat(session: Session, team_id: str, lead_key: str, key: str | None) -> int | None:
+    query = select(col(Handoff.id)).where(col(Handoff.team_id) == team_id)
+    if key is not None:
+        query = query.where(col(Handoff.idempotency_key) == key)
+    else:
+        query = query.where(col(Handoff.lead_key) == lead_key, col(Handoff.status) == OPEN)
+    return session.scalars(query).first()
+
+
+def get_handoff(*, session: Session, team_id: str, handoff_id: int) -> Handoff | None:
+    found = session.get(Handoff, handoff_id)
+    return found if found is not None and found.team_id == team_id else None
+
+
+def record_card(*, session: Session, handoff_id: int, message_ts: str) -> None:
+    """Remember where the lead's card is, so clicks and the clock can update it."""
+    session.execute(
+        update(Handoff).where(col(Handoff.id) == handoff_id).values(message_ts=message_ts)
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of an accept or reject: `won` if this click decided it."""
+
+    won: bool
+    handoff: Handoff
+
+
+def _decide(
+    session: Session, team_id: str, handoff_id: int, values: dict[str, Any]
+) -> Decision | None:
+    changed = session.connection().execute(
+        update(Handoff)
+        .where(
+            col(Handoff.id) == handoff_id,
+            col(Handoff.team_id) == team_id,
+            col(Handoff.status) == OPEN,
+        )
+        .values(**values)
+    )
+    session.expire_all()
+    handoff = get_handoff(session=session, team_id=team_id, handoff_id=handoff_id)
+    return None if handoff is None else Decision(bool(changed.rowcount), handoff)
+
+
+def _event(handoff: Handoff, kind: str, **fields: Any) -> dict[str, Any]:
+    at = handoff.decided_at
+    return {
+        "type": f"lead.{kind}",
+        "lead": handoff.lead_ref,
+        "campaign": handoff.campaign,
+        "by": handoff.decided_by,
+        "at": stamp(at) if at else None,
+        "score": None,
+        "reason": None,
+        "criteria": None,
+    } | fields
+
+
+def accept(
+    *, session: Session, team_id: str, handoff_id: int, user_id: str, now: datetime
+) -> Decision | None:
+    """The first accept takes the lead; None if there is no such handoff."""
+    values = {"status": ACCEPTED, "decided_by": user_id, "decided_at": now}
+    received = session.scalars(
+        select(col(Handoff.received_at)).where(col(Handoff.id) == handoff_id)
+    ).first()
+    if received is not None:
+        values["accept_seconds"] = int((now - received).total_seconds())
+    decision = _decide(session, team_id, handoff_id, values)
+    if decision is not None and decision.won:
+        handoff = decision.handoff
+        add_event(
+            session=session,
+            team_id=team_id,
+            lead_key=handoff.lead_key,
+            payload=_event(handoff, ACCEPTED),
+            now=now,
+        )
+    return decision
+
+
+def reject(
+    *,
+    session: Session,
+    team_id: str,
+    handoff_id: int,
+    user_id: str,
+    reason: str,
+    unmet: tuple[str, ...],
+    now: datetime,
+) -> Decision | None:
+    """The first decision stands; a rejection is also the rejecter's rating of 1."""
+    values = {
+        "status": REJECTED,
+        "decided_by": user_id,
+        "decided_at": now,
+        "reason": reason,
+        "unmet": ",".join(unmet),
+    }
+    decision = _decide(session, team_id, handoff_id, values)
+    if decision is None or not decision.won:
+        return decision
+    handoff = decision.handoff
+    criteria = dict.fromkeys(unmet, False)
+    rating = NewRating(
+        lead_ref=handoff.lead_ref,
+        score=1,
+        campaign=handoff.campaign,
+        segment=handoff.segment,
+        criteria=criteria,
+        reason=reason,
+    )
+    save_ratings(session, [RatingWrite(team_id, user_id, rating, now, report=False)])
+    add_event(
+        session=session,
+        team_id=team_id,
+        lead_key=handoff.lead_key,
+        payload=_event(
+            handoff,
+            "rejected",
+            score=1,
+            reason=reason,
+            criteria={name: criteria.get(name) for name in CRITERIA},
+        ),
+        now=now,
+    )
+    return decision
