@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import pkgutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import ModuleType
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -15,12 +18,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import handlers
 from bot.services import Services
 from bot.slack import async_web_client, web_client
-from handlers import cadence, collateral, errors, glossary, handoff, home, intel, lead, winloss
+from handlers import handoff
 from storage.db import Database, ping
 
-FEATURES = (lead, glossary, intel, winloss, collateral, cadence, handoff, home, errors)
+
+def features() -> list[ModuleType]:
+    """Every module under handlers/ with a `register`: a new feature package is found as is."""
+    found = []
+    for info in pkgutil.iter_modules(handlers.__path__, "handlers."):
+        module = importlib.import_module(info.name)
+        if callable(getattr(module, "register", None)):
+            found.append(module)
+    return found
 
 
 class _TokenNotices(logging.Filter):
@@ -59,7 +71,7 @@ def create_app(*, services: Services) -> AsyncApp:
         process_before_response=True,
         logger=_LOG,
     )
-    for feature in FEATURES:
+    for feature in features():
         feature.register(app, services)
     return app
 
