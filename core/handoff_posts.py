@@ -27,7 +27,7 @@ from storage.posts import CARD, REMINDER, claim, finish, overdue, release, unpos
 
 log = logging.getLogger("tandem.handoff")
 
-LEASE = timedelta(minutes=1)  # the web process's claim on a card it is about to post
+LEASE = timedelta(minutes=1)  # a claim on a post about to be made; run out, it is retried
 RETRY = timedelta(minutes=1)  # how soon the clock tries again what Slack refused
 Clock = Callable[[], datetime]
 
@@ -69,14 +69,7 @@ def remind(
     """Post the overdue lead's one reminder in its card's thread, and mark the card."""
     assert handoff.id is not None and handoff.message_ts is not None
     with session_scope(engine) as session:
-        post = claim(
-            session=session,
-            team_id=handoff.team_id,
-            handoff_id=handoff.id,
-            what=REMINDER,
-            now=now,
-            lease=timedelta(minutes=5),
-        )
+        post = claim(session=session, handoff=handoff, what=REMINDER, now=now, lease=LEASE)
     if post is None:
         return False  # another clock has it
     waited = worked(handoff.received_at, now, hours)
@@ -107,16 +100,8 @@ def run_handoffs(*, engine: Engine, client: WebClient, now: datetime) -> tuple[i
         cards = list(unposted_cards(session=session, now=now))
     posted = 0
     for handoff in cards:
-        assert handoff.id is not None
         with session_scope(engine) as session:
-            post = claim(
-                session=session,
-                team_id=handoff.team_id,
-                handoff_id=handoff.id,
-                what=CARD,
-                now=now,
-                lease=LEASE,
-            )
+            post = claim(session=session, handoff=handoff, what=CARD, now=now, lease=LEASE)
         if post is not None and post_card(
             engine=engine, client=client, post=post, clock=lambda: now
         ):

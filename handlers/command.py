@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from logging import Logger
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.text import first_word
-from handlers.common import team_of, usage_reply
+from handlers.common import CommandReply, Saving, save_and_confirm, team_of, usage_reply
+from handlers.forms import View, open_form
 
 
 @dataclass(frozen=True)
@@ -29,20 +30,6 @@ class Asked:
     client: AsyncWebClient
     logger: Logger
     text: str
-
-    @classmethod
-    def by_form(
-        cls,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> Asked:
-        """A submitted form as the command that opened it (its channel in private_metadata)."""
-        channel = str(body.get("view", {}).get("private_metadata") or "")
-        payload = {"user_id": body["user"]["id"], "channel_id": channel}
-        return cls(ack, payload, context, client, logger, "")
 
     @property
     def team_id(self) -> str:
@@ -62,12 +49,39 @@ class Asked:
 
 
 Verb = Callable[[Asked], Awaitable[None]]
+T = TypeVar("T")
+
+
+def saving(
+    spec: Saving, check: Callable[[str], T], save: Callable[[Asked, T], Awaitable[str]]
+) -> Verb:
+    """A verb that checks its text, stores it as the asker and answers: what was wrong (with
+    the usage), an apology if the database failed, or the receipt `save` returns."""
+
+    async def verb(asked: Asked) -> None:
+        await save_and_confirm(
+            CommandReply(asked.ack, usage=spec.usage),
+            asked.logger,
+            failure=spec.failure,
+            check=lambda: check(asked.text),
+            save=lambda value: save(asked, value),
+        )
+
+    return verb
+
+
+def opening(build: Callable[[Asked], View]) -> Verb:
+    """A verb that answers with nothing and opens the form `build` makes for the asker."""
+
+    async def verb(asked: Asked) -> None:
+        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=build(asked))
+
+    return verb
 
 
 def command(
     app: AsyncApp,
     name: str,
-    *,
     usage: str,
     form: Verb,
     verbs: Mapping[str, Verb],

@@ -36,6 +36,22 @@ def usage_reply(problem: str, usage: str) -> str:
     return f"{escape(problem)}\n{usage}"
 
 
+class Actor(Protocol):
+    """Whoever acts, by a command or a form: who, in which workspace and channel, and how
+    to reach Slack on their behalf."""
+
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def client(self) -> AsyncWebClient: ...
+    @property
+    def logger(self) -> Logger: ...
+
+
 class InputError(ValueError):
     """Input that cannot be stored; `field` names the part that is wrong (a form's block id)."""
 
@@ -58,6 +74,22 @@ def check_lengths(
 def text_or_none(text: str | None) -> str | None:
     """The text without surrounding blanks; None when nothing is left."""
     return (text or "").strip() or None
+
+
+@dataclass(frozen=True)
+class Saving:
+    """How a feature answers when it stores what someone typed or filled in."""
+
+    usage: str  # shown with what was wrong in a command
+    title: str  # of the form's receipt
+    sorry_field: str  # the form field beside which an apology is shown
+    what: str  # what is stored, for the log: "a lead rating"
+    tick: bool = True  # whether the form's receipt starts with a check mark
+
+    @property
+    def failure(self) -> str:
+        """Logged, with the traceback, when the database fails."""
+        return f"could not store {self.what}"
 
 
 class Reply(Protocol):

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.blocks import Block, section
 from core.wording import SORRY_STORAGE
-from handlers.common import InputError, in_time, save_and_confirm
+from handlers.common import InputError, Saving, in_time, save_and_confirm, team_of
 
 T = TypeVar("T")
 View = dict[str, Any]
@@ -155,31 +155,62 @@ class FormReply:
         await self.ack(response_action="update", view=view)
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted form, as the person who submitted it; its channel is the form's metadata
+    where the form keeps one there."""
+
+    view: dict[str, Any]
+    body: dict[str, Any]
+    context: AsyncBoltContext
+    client: AsyncWebClient
+    logger: Logger
+
+    @property
+    def team_id(self) -> str:
+        return team_of(self.context)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.body["user"]["id"])
+
+    @property
+    def channel_id(self) -> str:
+        return str(self.view.get("private_metadata") or "")
+
+    @property
+    def receipt(self) -> str:
+        """Names this submission: Slack may deliver one twice, and it is stored once."""
+        return f"view:{self.view['id']}"
+
+
 def on_submission(
     app: AsyncApp,
     form_id: str,
-    *,
-    title: str,
-    sorry_field: str,
-    failure: str,
+    spec: Saving,
     check: Callable[[dict[str, Any]], T],
-    save: Callable[[AsyncBoltContext, str, T], Awaitable[str]],
+    save: Callable[[Submitted, T], Awaitable[str]],
 ) -> None:
-    """Listen for the form `form_id`: check its view, save as the submitter, answer in the form."""
+    """Listen for the form `form_id`: check its view, save as the submitter, answer in the form.
+
+    `save` may raise an InputError to show a problem beside a field, the form kept open.
+    """
 
     async def submitted(
         ack: AsyncAck,
         view: dict[str, Any],
         body: dict[str, Any],
         context: AsyncBoltContext,
+        client: AsyncWebClient,
         logger: Logger,
     ) -> None:
+        submission = Submitted(view, body, context, client, logger)
         await save_and_confirm(
-            FormReply(ack, title=title, sorry_field=sorry_field),
+            FormReply(ack, title=spec.title, sorry_field=spec.sorry_field, tick=spec.tick),
             logger,
-            failure=failure,
+            failure=spec.failure + " from the form",
             check=lambda: check(view),
-            save=lambda value: save(context, body["user"]["id"], value),
+            save=lambda value: save(submission, value),
         )
 
     app.view(form_id)(submitted)

@@ -3,6 +3,7 @@ workspace admins and owners."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from core.meetings import RuleError, parse_zone
-from handlers.command import Asked
-from handlers.common import in_time
+from handlers.command import Asked, Verb, opening
+from handlers.common import in_a_dm, in_time
+from handlers.forms import View
 
 UNCHECKED = (
     "Tandem could not check your role with Slack just now, so nothing was changed. "
@@ -64,3 +66,20 @@ def refusal(person: Person, refused: str) -> str | None:
     if person.allowed:
         return None
     return refused if person.known else UNCHECKED
+
+
+def channel_form_for_leads(
+    services: Services, refused: str, in_dm: str, build: Callable[[Asked], View]
+) -> Verb:
+    """A verb opening a form that changes how a channel works: only for those allowed
+    (`refused` tells the others why not), and only in a channel (`in_dm` says so)."""
+
+    async def verb(asked: Asked) -> None:
+        if await lead_or_refused(asked, services, refused) is None:
+            return
+        if in_a_dm(asked.channel_id):
+            await asked.ack(text=in_dm)
+            return
+        await opening(build)(asked)
+
+    return verb

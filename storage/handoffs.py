@@ -120,14 +120,7 @@ def receive(
             raise
         return Received(again, created=False)
     assert row.id is not None
-    card = claim_new(
-        session=session,
-        team_id=setup.team_id,
-        handoff_id=row.id,
-        what=CARD,
-        now=now,
-        lease=card_lease,
-    )
+    card = claim_new(session=session, handoff=row, what=CARD, now=now, lease=card_lease)
     return Received(row.id, created=True, card=card)
 
 

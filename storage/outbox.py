@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
+from storage.leases import settle, take
 from storage.models import HandoffSetup, OutboxEvent
 
 PENDING = "pending"
@@ -81,38 +82,16 @@ def claim_event(
     *, session: Session, event: OutboxEvent, now: datetime, lease: timedelta
 ) -> OutboxEvent | None:
     """Take the event for sending until `now + lease`; None if another sender has it."""
-    taken = session.connection().execute(
-        update(OutboxEvent)
-        .where(
-            col(OutboxEvent.id) == event.id,
-            col(OutboxEvent.attempts) == event.attempts,
-            col(OutboxEvent.status) == PENDING,
-            or_(col(OutboxEvent.lease_until).is_(None), col(OutboxEvent.lease_until) < now),
-        )
-        .values(attempts=OutboxEvent.attempts + 1, lease_until=now + lease)
-    )
-    if not taken.rowcount:
+    if not take(session, OutboxEvent, event, still=PENDING, now=now, lease=lease):
         return None
     session.expire_all()
     return session.get(OutboxEvent, event.id)
 
 
-def _ours(event: OutboxEvent) -> Any:
-    return and_(
-        col(OutboxEvent.id) == event.id,
-        col(OutboxEvent.attempts) == event.attempts,
-        col(OutboxEvent.status) == PENDING,
-    )
-
-
 def mark_delivered(*, session: Session, event: OutboxEvent, now: datetime) -> bool:
     """Record that the receiver took the event; False if our claim was lost meanwhile."""
-    done = session.connection().execute(
-        update(OutboxEvent)
-        .where(_ours(event))
-        .values(status=DELIVERED, delivered_at=now, lease_until=None, last_error=None)
-    )
-    return bool(done.rowcount)
+    values = {"status": DELIVERED, "delivered_at": now, "lease_until": None, "last_error": None}
+    return settle(session, OutboxEvent, event, still=PENDING, **values)
 
 
 def mark_failed_try(
@@ -124,5 +103,4 @@ def mark_failed_try(
         values["status"] = FAILED
     else:
         values["next_attempt_at"] = retry_at
-    done = session.connection().execute(update(OutboxEvent).where(_ours(event)).values(**values))
-    return bool(done.rowcount)
+    return settle(session, OutboxEvent, event, still=PENDING, **values)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 from sqlmodel import Session, col
 
 from storage.db import on_conflict_insert
+from storage.leases import settle, take
 from storage.models import Handoff, HandoffPost
 
 CARD = "card"
@@ -23,14 +24,15 @@ DONE = "done"
 
 
 def claim_new(
-    *, session: Session, team_id: str, handoff_id: int, what: str, now: datetime, lease: timedelta
+    *, session: Session, handoff: Handoff, what: str, now: datetime, lease: timedelta
 ) -> HandoffPost | None:
-    """Claim a post nobody has claimed yet; None if it already has a row."""
+    """Claim a post about `handoff` that nobody has claimed yet; None if it has a row."""
+    assert handoff.id is not None, "a stored handoff"
     statement = (
         on_conflict_insert(session)(HandoffPost)
         .values(
-            team_id=team_id,
-            handoff_id=handoff_id,
+            team_id=handoff.team_id,
+            handoff_id=handoff.id,
             what=what,
             status=CLAIMED,
             attempts=1,
@@ -41,7 +43,7 @@ def claim_new(
     )
     if session.execute(statement.returning(col(HandoffPost.id))).first() is None:
         return None
-    return _row(session, handoff_id, what)
+    return _row(session, handoff.id, what)
 
 
 def _row(session: Session, handoff_id: int, what: str) -> HandoffPost | None:
@@ -53,33 +55,17 @@ def _row(session: Session, handoff_id: int, what: str) -> HandoffPost | None:
 
 
 def claim(
-    *, session: Session, team_id: str, handoff_id: int, what: str, now: datetime, lease: timedelta
+    *, session: Session, handoff: Handoff, what: str, now: datetime, lease: timedelta
 ) -> HandoffPost | None:
     """Claim the post: new, or taken over from a claim whose lease ran out; else None."""
-    existing = _row(session, handoff_id, what)
+    assert handoff.id is not None, "a stored handoff"
+    existing = _row(session, handoff.id, what)
     if existing is None:
-        return claim_new(
-            session=session,
-            team_id=team_id,
-            handoff_id=handoff_id,
-            what=what,
-            now=now,
-            lease=lease,
-        )
-    taken = session.connection().execute(
-        update(HandoffPost)
-        .where(
-            col(HandoffPost.id) == existing.id,
-            col(HandoffPost.attempts) == existing.attempts,
-            col(HandoffPost.status) == CLAIMED,
-            or_(col(HandoffPost.lease_until).is_(None), col(HandoffPost.lease_until) < now),
-        )
-        .values(attempts=HandoffPost.attempts + 1, lease_until=now + lease, updated_at=now)
-    )
-    if not taken.rowcount:
+        return claim_new(session=session, handoff=handoff, what=what, now=now, lease=lease)
+    if not take(session, HandoffPost, existing, still=CLAIMED, now=now, lease=lease):
         return None
     session.expire_all()
-    return _row(session, handoff_id, what)
+    return _row(session, handoff.id, what)
 
 
 def finish(*, session: Session, post: HandoffPost, now: datetime) -> bool:
@@ -100,16 +86,8 @@ def _settle(
     lease_until: datetime | None,
     now: datetime,
 ) -> bool:
-    changed = session.connection().execute(
-        update(HandoffPost)
-        .where(
-            col(HandoffPost.id) == post.id,
-            col(HandoffPost.attempts) == post.attempts,
-            col(HandoffPost.status) == CLAIMED,
-        )
-        .values(status=status, lease_until=lease_until, updated_at=now)
-    )
-    return bool(changed.rowcount)
+    values = {"status": status, "lease_until": lease_until, "updated_at": now}
+    return settle(session, HandoffPost, post, still=CLAIMED, **values)
 
 
 def unposted_cards(*, session: Session, now: datetime, limit: int = 500) -> Sequence[Handoff]:

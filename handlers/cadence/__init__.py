@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from logging import Logger
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from core.meetings import occurrences, schedule_of
 from core.text import first_word
 from handlers.cadence import views, words
-from handlers.cadence.change import Asker, apply_set, stop
+from handlers.cadence.change import apply_set, stop
 from handlers.cadence.parse import (
     KINDS,
     CadenceError,
+    CadenceRequest,
     build_request,
     default_cadence,
     parse_kind,
     parse_set,
 )
-from handlers.command import Asked, command
-from handlers.common import CommandReply, in_a_dm, save_and_confirm, team_of, usage_reply
-from handlers.forms import FormReply, open_form
-from handlers.roles import Person, lead_or_refused, person_of, refusal
+from handlers.command import Asked, command, saving
+from handlers.common import Actor, usage_reply
+from handlers.forms import Submitted, View, on_submission
+from handlers.roles import Person, channel_form_for_leads, lead_or_refused, person_of, refusal
 from scheduler.agenda import build_agenda
 from storage.cadences import active_cadences, find_cadence
 
@@ -37,38 +34,27 @@ def register(app: AsyncApp, services: Services) -> None:
     async def allowed(asked: Asked) -> Person | None:
         return await lead_or_refused(asked, services, words.REFUSAL)
 
-    async def form(asked: Asked) -> None:
-        if await allowed(asked) is None:
-            return
-        if in_a_dm(asked.channel_id):
-            await asked.ack(text=words.IN_A_DM)
-            return
-        view = views.cadence_form(callback_id=FORM, channel_id=asked.channel_id)
-        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
+    def form_view(asked: Asked) -> View:
+        return views.cadence_form(callback_id=FORM, channel_id=asked.channel_id)
+
+    form = channel_form_for_leads(services, words.REFUSAL, words.IN_A_DM, form_view)
 
     async def set_meeting(asked: Asked) -> None:
         if (person := await allowed(asked)) is None:
             return
-        await save_and_confirm(
-            CommandReply(asked.ack, usage=views.USAGE),
-            asked.logger,
-            failure="could not store a cadence",
-            check=lambda: parse_set(asked.text),
-            save=lambda request: apply_set(
-                db=db, asker=_asker(asked), request=request, person=person, now=services.now()
-            ),
-        )
+
+        async def store(actor: Actor, request: CadenceRequest) -> str:
+            now = services.now()
+            return await apply_set(db=db, asker=actor, request=request, person=person, now=now)
+
+        await saving(views.SAVING, parse_set, store)(asked)
 
     async def turn_meeting_off(asked: Asked) -> None:
         if await allowed(asked) is None:
             return
-        await save_and_confirm(
-            CommandReply(asked.ack, usage=views.USAGE),
-            asked.logger,
-            failure="could not turn a cadence off",
-            check=lambda: parse_kind(asked.text),
-            save=lambda kind: stop(db=db, asker=_asker(asked), kind=kind),
-        )
+        await saving(
+            views.SAVING, parse_kind, lambda actor, kind: stop(db=db, asker=actor, kind=kind)
+        )(asked)
 
     async def show(asked: Asked, *, upcoming: bool) -> None:
         cadences = await db.read(active_cadences, team_id=asked.team_id)
@@ -109,47 +95,23 @@ def register(app: AsyncApp, services: Services) -> None:
         problem = f"`/cadence {verb}` means nothing to Tandem.{hint}"
         await asked.ack(text=usage_reply(problem, views.USAGE))
 
-    command(
-        app,
-        "/cadence",
-        usage=views.USAGE,
-        form=form,
-        verbs={
-            "set": set_meeting,
-            "off": turn_meeting_off,
-            "list": list_set,
-            "next": list_next,
-            "preview": preview,
-        },
-        otherwise=unknown,
-    )
+    verbs = {
+        "set": set_meeting,
+        "off": turn_meeting_off,
+        "list": list_set,
+        "next": list_next,
+        "preview": preview,
+    }
+    command(app, "/cadence", views.USAGE, form, verbs, unknown)
 
-    @app.view(FORM)
-    async def cadence_form_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        channel_id = view.get("private_metadata", "")
-        asker = Asker(team_of(context), body["user"]["id"], channel_id, client, logger)
-        reply = FormReply(ack, title=views.TITLE, sorry_field="kind")
-        person = await person_of(client, services, asker.user_id)
+    async def set_by_form(form: Submitted, request: CadenceRequest) -> str:
+        person = await person_of(form.client, services, form.user_id)
         if refused := refusal(person, words.REFUSAL):
-            await reply.refuse(CadenceError(refused, field="kind"))
-            return
-        await save_and_confirm(
-            reply,
-            logger,
-            failure="could not store a cadence from the form",
-            check=lambda: build_request(**views.read_form(view)),
-            save=lambda request: apply_set(
-                db=db, asker=asker, request=request, person=person, now=services.now()
-            ),
+            raise CadenceError(refused, field="kind")
+        return await apply_set(
+            db=db, asker=form, request=request, person=person, now=services.now()
         )
 
-
-def _asker(asked: Asked) -> Asker:
-    return Asker(asked.team_id, asked.user_id, asked.channel_id, asked.client, asked.logger)
+    on_submission(
+        app, FORM, views.SAVING, lambda view: build_request(**views.read_form(view)), set_by_form
+    )

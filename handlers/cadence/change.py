@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from logging import Logger
-
-from slack_sdk.web.async_client import AsyncWebClient
 
 from core.meetings import cadence_fields, occurrences
 from handlers.cadence import words
 from handlers.cadence.parse import CadenceError, CadenceRequest
-from handlers.common import in_a_dm, post_note
+from handlers.common import Actor, in_a_dm, post_note
 from handlers.roles import Person
 from storage.cadences import set_cadence, turn_off
 from storage.db import Database
 
 
-@dataclass(frozen=True)
-class Asker:
-    """Who is asking, from where, and how to answer them."""
-
-    team_id: str
-    user_id: str
-    channel_id: str
-    client: AsyncWebClient
-    logger: Logger
-
-
-async def _tell_channel(asker: Asker, channel: str, note: str) -> str:
+async def _tell_channel(asker: Actor, channel: str, note: str) -> str:
     """Post the one-line note; a warning for the actor if Slack refused it."""
     refused = await post_note(asker.client, asker.logger, channel, note)
     return words.cannot_post(channel, refused) if refused else ""
 
 
 async def apply_set(
-    *, db: Database, asker: Asker, request: CadenceRequest, person: Person, now: datetime
+    *, db: Database, asker: Actor, request: CadenceRequest, person: Person, now: datetime
 ) -> str:
     """Store the cadence, tell its channel, and return the setter's receipt."""
     channel = asker.channel_id
@@ -64,7 +49,7 @@ async def apply_set(
     return receipt + await _tell_channel(asker, channel, note)
 
 
-async def stop(*, db: Database, asker: Asker, kind: str) -> str:
+async def stop(*, db: Database, asker: Actor, kind: str) -> str:
     """Turn the meeting off, tell its channel, and return the actor's receipt."""
     channel = await db.write(turn_off, team_id=asker.team_id, kind=kind)
     if channel is None:

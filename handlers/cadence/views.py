@@ -19,6 +19,7 @@ from core.blocks import (
 from core.meetings import lead_of, occurrences, schedule_of
 from core.wording import MEETINGS
 from handlers.cadence.words import describe, describe_lead, title, upcoming_lines
+from handlers.common import Saving
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
 from scheduler.agenda import Agenda
 from storage.models import Cadence
@@ -37,6 +38,7 @@ USAGE = (
     "`/cadence preview monthly|quarterly` · *Form:* `/cadence` on its own"
 )
 TITLE = "Meeting cadence"
+SAVING = Saving(USAGE, TITLE, sorry_field="kind", what="a cadence")
 
 
 def _cadence_text(cadence: Cadence, *, upcoming: bool, now: datetime) -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from logging import Logger
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
 from core.text import TextError, escape
 from core.wording import SORRY_STORAGE
+from handlers.clicks import Clicked, on_click
 from handlers.collateral import views
 from handlers.collateral.parse import (
     CollateralError,
@@ -22,10 +21,10 @@ from handlers.collateral.parse import (
     parse_tags,
     parse_vote,
 )
-from handlers.collateral.share import share
-from handlers.command import Asked, command
-from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
-from handlers.forms import FormReply, open_form
+from handlers.collateral.share import Outcome, share
+from handlers.command import Asked, command, opening, saving
+from handlers.common import Actor, in_time, usage_reply
+from handlers.forms import Submitted, on_submission
 from storage.collateral import VOTES, NewCollateral, cast_vote, find_collateral
 
 FORM = "collateral_form"
@@ -37,32 +36,27 @@ FIND_LIMIT = 20
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
-    async def form(asked: Asked) -> None:
-        view = views.collateral_form(callback_id=FORM, channel_id=asked.channel_id)
-        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
+    form = opening(
+        lambda asked: views.collateral_form(callback_id=FORM, channel_id=asked.channel_id)
+    )
 
-    async def add(asked: Asked) -> None:
-        async def shared(item: NewCollateral) -> str:
-            outcome = await share(
-                db=db,
-                client=asked.client,
-                logger=asked.logger,
-                team_id=asked.team_id,
-                user_id=asked.user_id,
-                channel_id=asked.channel_id,
-                item=item,
-                now=services.now(),
-                vote_actions=VOTE_ACTIONS,
-            )
-            return outcome.receipt()
-
-        await save_and_confirm(
-            CommandReply(asked.ack, usage=views.USAGE),
-            asked.logger,
-            failure="could not store collateral",
-            check=lambda: parse_add(asked.text),
-            save=shared,
+    async def shared(
+        actor: Actor, item: NewCollateral, channel_id: str, receipt: str | None
+    ) -> Outcome:
+        return await share(
+            db=db,
+            actor=actor,
+            channel_id=channel_id,
+            item=item,
+            now=services.now(),
+            vote_actions=VOTE_ACTIONS,
+            receipt=receipt,
         )
+
+    async def shared_here(asked: Asked, item: NewCollateral) -> str:
+        return (await shared(asked, item, asked.channel_id, None)).receipt()
+
+    add = saving(views.SAVING, parse_add, shared_here)
 
     async def find(asked: Asked) -> None:
         try:
@@ -85,110 +79,63 @@ def register(app: AsyncApp, services: Services) -> None:
     async def neither(asked: Asked) -> None:
         await asked.ack(text=usage_reply(views.NOT_ADD_OR_FIND, views.USAGE))
 
-    command(
-        app,
-        "/collateral",
-        usage=views.USAGE,
-        form=form,
-        verbs={"add": add, "find": find},
-        otherwise=neither,
-    )
+    verbs = {"add": add, "find": find}
+    command(app, "/collateral", views.USAGE, form, verbs, neither)
 
-    @app.view(FORM)
-    async def collateral_form_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
+    async def shared_by_form(form: Submitted, item: NewCollateral) -> str:
+        channel = views.read_form(form.view)["channel"]
+        outcome = await shared(form, item, channel, form.receipt)
+        if outcome.problem is not None:
+            # Slack refused the channel picked: say so beside it, and let the form retry.
+            raise CollateralError(outcome.problem, field="channel")
+        return outcome.receipt()
+
+    def checked(view: dict[str, Any]) -> NewCollateral:
         values = views.read_form(view)
+        tags = parse_tags(values["tags"])
+        return build_collateral(url=values["url"], title=values["title"], tags=tags)
 
-        async def shared(item: NewCollateral) -> str:
-            outcome = await share(
-                db=db,
-                client=client,
-                logger=logger,
-                team_id=team_of(context),
-                user_id=body["user"]["id"],
-                channel_id=values["channel"],
-                item=item,
-                now=services.now(),
-                vote_actions=VOTE_ACTIONS,
-                receipt=f"view:{view['id']}",
-            )
-            if outcome.problem is not None:
-                # Slack refused the channel picked: say so beside it, and let the form retry.
-                raise CollateralError(outcome.problem, field="channel")
-            return outcome.receipt()
+    on_submission(app, FORM, views.SAVING, checked, shared_by_form)
 
-        await save_and_confirm(
-            FormReply(ack, title=views.TITLE, sorry_field="title", tick=False),
-            logger,
-            failure="could not store collateral from the form",
-            check=lambda: build_collateral(
-                url=values["url"], title=values["title"], tags=parse_tags(values["tags"])
-            ),
-            save=shared,
-        )
-
-    async def voted(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        container = body.get("container") or {}
-        channel_id = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
-        user_id = body["user"]["id"]
-
-        async def tell(text: str) -> None:
-            try:
-                await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-            except SlackApiError:
-                logger.exception("could not answer a collateral vote")
-
-        parsed = parse_vote(action.get("value", ""))
+    async def voted(click: Clicked) -> None:
+        parsed = parse_vote(click.value)
         if parsed is None:
-            await ack()
+            await click.ack()
             return
         try:
             result = await db.write(
                 cast_vote,
-                team_id=team_of(context),
+                team_id=click.team_id,
                 collateral_id=parsed[0],
-                user_id=user_id,
+                user_id=click.user_id,
                 vote=parsed[1],
                 now=services.now(),
             )
         except SQLAlchemyError:
-            logger.exception("could not store a collateral vote")
-            await ack()
-            await tell(SORRY_STORAGE)
+            click.logger.exception("could not store a collateral vote")
+            await click.ack()
+            await click.tell(SORRY_STORAGE)
             return
-        await ack()
+        await click.ack()
         if result is None:
-            await tell(views.GONE)
+            await click.tell(views.GONE)
             return
         item = result.item
 
         async def show_counts() -> None:
             try:
-                await client.chat_update(
-                    channel=item.channel_id or channel_id,
-                    ts=item.message_ts or container.get("message_ts", ""),
+                await click.client.chat_update(
+                    channel=item.channel_id or click.channel_id,
+                    ts=item.message_ts or click.message_ts,
                     text=views.announcement_text(item),
                     blocks=views.announcement(item, vote_actions=VOTE_ACTIONS),
                 )
             except SlackApiError:
-                logger.exception("could not update the counts of a collateral announcement")
-            await tell(views.vote_receipt(item, vote=result.vote, previous=result.previous))
+                click.logger.exception("could not update the counts of a collateral announcement")
+            await click.tell(views.vote_receipt(item, vote=result.vote, previous=result.previous))
 
         # The click is answered within Slack's 3 seconds even while Slack rate-limits updates.
         await in_time(show_counts())
 
     for action_id in VOTE_ACTIONS.values():
-        app.action(action_id)(voted)
+        on_click(app, action_id, voted)

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from handlers.collateral import views
-from handlers.common import in_time
+from handlers.common import Actor, in_time
 from storage.collateral import (
     VOTES,
     Announced,
@@ -41,10 +41,7 @@ class Outcome:
 async def share(
     *,
     db: Database,
-    client: AsyncWebClient,
-    logger: Logger,
-    team_id: str,
-    user_id: str,
+    actor: Actor,
     channel_id: str,
     item: NewCollateral,
     now: datetime,
@@ -58,8 +55,8 @@ async def share(
     try:
         collateral_id = await db.write(
             save_collateral,
-            team_id=team_id,
-            user_id=user_id,
+            team_id=actor.team_id,
+            user_id=actor.user_id,
             item=item,
             channel_id=channel_id,
             now=now,
@@ -75,17 +72,17 @@ async def share(
         title=item.title,
         url=item.url,
         tags=item.tags,
-        author_id=user_id,
+        author_id=actor.user_id,
         channel_id=channel_id,
         message_ts=None,
         counts=dict.fromkeys(VOTES, 0),
     )
     announcing = _announce(
         db=db,
-        client=client,
-        logger=logger,
+        client=actor.client,
+        logger=actor.logger,
         shown=shown,
-        team_id=team_id,
+        team_id=actor.team_id,
         channel_id=channel_id,
         vote_actions=vote_actions,
         receipt=receipt,

@@ -10,6 +10,7 @@ from typing import Any
 from core.blocks import Block, context_line, header, plural, section, titled_link
 from core.text import escape
 from handlers.collateral.parse import LIMITS
+from handlers.common import Saving
 from handlers.forms import Submission, View, input_block, modal, plain, text_input
 from storage.collateral import VOTES, Announced
 from storage.models import Collateral
@@ -25,6 +26,7 @@ USAGE = (
 FIND_USAGE = "`/collateral find WORDS` or `/collateral find #tag`, e.g. `/collateral find hotel`"
 NOT_ADD_OR_FIND = "Start with `add` or `find`."
 TITLE = "Share collateral"
+SAVING = Saving(USAGE, TITLE, sorry_field="title", what="collateral", tick=False)
 VOTE_LABELS = {"helpful": "Helpful", "not_helpful": "Not helpful", "used": "Used in a deal"}
 _COUNT_NOUNS = {"helpful": "helpful", "not_helpful": "not helpful", "used": "used in a deal"}
 REPEATED = "This was already shared once; it was not shared again."

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.blocks import Block, bullets, header, section
 from core.text import escape
+from handlers.common import Saving
 from handlers.forms import Submission, View, input_block, modal, text_input
 from handlers.glossary.parse import Definition
 from storage import limits
@@ -18,6 +19,7 @@ USAGE = (
     " · *Form:* `/glossary` on its own"
 )
 TITLE = "Define a term"
+SAVING = Saving(USAGE, TITLE, sorry_field="definition", what="a glossary term")
 EMPTY = "No terms yet. Define the first: `/glossary set MQL = Marketing Qualified Lead`"
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from logging import Logger
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,17 +15,10 @@ from bot.services import Services
 from core import cards
 from core.hours import read_hours
 from core.text import TextError
-from handlers.command import Asked, command
-from handlers.common import (
-    CommandReply,
-    in_a_dm,
-    in_time,
-    post_note,
-    save_and_confirm,
-    team_of,
-    usage_reply,
-)
-from handlers.forms import FormReply, open_form
+from handlers.clicks import Clicked, on_click
+from handlers.command import Asked, command, saving
+from handlers.common import Actor, in_a_dm, in_time, post_note, usage_reply
+from handlers.forms import Submitted, View, on_submission, open_form
 from handlers.handoff import views
 from handlers.handoff.hook import lead_hook, token_hash
 from handlers.handoff.parse import (
@@ -39,7 +32,7 @@ from handlers.handoff.parse import (
 from handlers.lead import FORM as LEAD_FORM
 from handlers.lead import views as lead_views
 from handlers.lead.parse import parse_stats
-from handlers.roles import Person, lead_or_refused, person_of, refusal
+from handlers.roles import Person, channel_form_for_leads, lead_or_refused, person_of, refusal
 from storage.handoff_stats import handoff_stats
 from storage.handoffs import Decision, accept, get_handoff, reject, setup_of, update_setup
 from storage.models import Handoff
@@ -56,12 +49,12 @@ def register(app: AsyncApp, services: Services) -> None:
     async def allowed(asked: Asked) -> Person | None:
         return await lead_or_refused(asked, services, views.REFUSAL)
 
-    async def tell_channel(asked: Asked, channel: str, note: str) -> str:
+    async def tell_channel(asked: Actor, channel: str, note: str) -> str:
         """Post the note; a warning for the actor if Slack refused it."""
         refused = await post_note(asked.client, asked.logger, channel, note)
         return views.cannot_post(channel, refused) if refused else ""
 
-    async def apply_setup(asked: Asked, request: SetupRequest, person: Person) -> str:
+    async def apply_setup(asked: Actor, request: SetupRequest, person: Person) -> str:
         channel = asked.channel_id
         if in_a_dm(channel):
             raise HandoffError(views.IN_A_DM, field="sla")
@@ -85,22 +78,13 @@ def register(app: AsyncApp, services: Services) -> None:
     async def set_verb(asked: Asked) -> None:
         if (person := await allowed(asked)) is None:
             return
-        await save_and_confirm(
-            CommandReply(asked.ack, usage=views.USAGE),
-            asked.logger,
-            failure="could not store the handoff setup",
-            check=lambda: parse_setup(asked.text),
-            save=lambda request: apply_setup(asked, request, person),
-        )
+        store = saving(views.SETUP_SAVING, parse_setup, lambda a, r: apply_setup(a, r, person))
+        await store(asked)
 
-    async def form(asked: Asked) -> None:
-        if await allowed(asked) is None:
-            return
-        if in_a_dm(asked.channel_id):
-            await asked.ack(text=views.IN_A_DM)
-            return
-        view = views.setup_form(callback_id=SETUP_FORM, channel_id=asked.channel_id)
-        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
+    def form_view(asked: Asked) -> View:
+        return views.setup_form(callback_id=SETUP_FORM, channel_id=asked.channel_id)
+
+    form = channel_form_for_leads(services, views.REFUSAL, views.IN_A_DM, form_view)
 
     async def off(asked: Asked) -> None:
         if await allowed(asked) is None:
@@ -164,43 +148,29 @@ def register(app: AsyncApp, services: Services) -> None:
             blocks=views.stats_blocks(found, days=query.days, campaign=query.campaign),
         )
 
-    command(
-        app,
-        "/handoff",
-        usage=views.USAGE,
-        form=form,
-        verbs={
-            "set": set_verb,
-            "off": off,
-            "status": status,
-            "token": token,
-            "notify": notify,
-            "stats": stats,
-        },
-    )
+    verbs = {
+        "set": set_verb,
+        "off": off,
+        "status": status,
+        "token": token,
+        "notify": notify,
+        "stats": stats,
+    }
+    command(app, "/handoff", views.USAGE, form, verbs)
 
-    @app.view(SETUP_FORM)
-    async def setup_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        asked = Asked.by_form(ack, body, context, client, logger)
-        reply = FormReply(ack, title=views.SETUP_TITLE, sorry_field="sla")
-        person = await person_of(client, services, asked.user_id)
+    async def setup_by_form(form: Submitted, request: SetupRequest) -> str:
+        person = await person_of(form.client, services, form.user_id)
         if refused := refusal(person, views.REFUSAL):
-            await reply.refuse(HandoffError(refused, field="sla"))
-            return
-        await save_and_confirm(
-            reply,
-            logger,
-            failure="could not store the handoff setup from the form",
-            check=lambda: build_setup(**views.read_setup(view)),
-            save=lambda request: apply_setup(asked, request, person),
-        )
+            raise HandoffError(refused, field="sla")
+        return await apply_setup(form, request, person)
+
+    on_submission(
+        app,
+        SETUP_FORM,
+        views.SETUP_SAVING,
+        lambda view: build_setup(**views.read_setup(view)),
+        setup_by_form,
+    )
 
     async def show(client: AsyncWebClient, handoff: Handoff, logger: Logger) -> None:
         """Redraw the card in place."""
@@ -219,132 +189,92 @@ def register(app: AsyncApp, services: Services) -> None:
         except SlackApiError:
             logger.exception("could not update the card of handoff %s", handoff.id)
 
-    async def tell(client: AsyncWebClient, body: dict[str, Any], text: str, logger: Logger) -> None:
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id", ""
-        )
-        try:
-            await in_time(
-                client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-            )
-        except SlackApiError:
-            logger.exception("could not answer a click on a lead card")
-
-    def clicked(action: dict[str, Any]) -> int | None:
-        value = str(action.get("value", ""))
-        return int(value) if value.isdigit() and len(value) < 19 else None
-
-    @app.action(cards.ACCEPT)
-    async def accept_clicked(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        await ack()
-        handoff_id = clicked(action)
+    async def accepted(click: Clicked) -> None:
+        await click.ack()
+        handoff_id = handoff_of(click)
         decision: Decision | None = None
         if handoff_id is not None:
             decision = await db.write(
                 accept,
-                team_id=team_of(context),
+                team_id=click.team_id,
                 handoff_id=handoff_id,
-                user_id=body["user"]["id"],
+                user_id=click.user_id,
                 now=services.now(),
             )
         if decision is None:
-            await tell(client, body, views.GONE, logger)
+            await click.tell(views.GONE)
         elif decision.won:
-            await show(client, decision.handoff, logger)
+            await show(click.client, decision.handoff, click.logger)
         else:
-            await tell(client, body, views.already(decision.handoff), logger)
+            await click.tell(views.already(decision.handoff))
 
-    @app.action(cards.REJECT)
-    async def reject_clicked(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        handoff_id = clicked(action)
-        handoff = None
-        if handoff_id is not None:
-            handoff = await db.read(get_handoff, team_id=team_of(context), handoff_id=handoff_id)
-        if handoff is None or handoff.status != "open":
-            await ack()
-            await tell(client, body, views.already(handoff) if handoff else views.GONE, logger)
-            return
-        view = views.reject_form(callback_id=REJECT_FORM, handoff=handoff)
-        await open_form(ack, client, trigger_id=body["trigger_id"], view=view)
+    def opens(form: Callable[[Handoff], View | str]) -> Callable[[Clicked], Awaitable[None]]:
+        """A button that opens the form `form` makes for its lead (or tells why not)."""
 
-    @app.action(cards.RATE)
-    async def rate_clicked(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        handoff_id = clicked(action)
-        handoff = None
-        if handoff_id is not None:
-            handoff = await db.read(get_handoff, team_id=team_of(context), handoff_id=handoff_id)
-        if handoff is None:
-            await ack()
-            await tell(client, body, views.GONE, logger)
-            return
-        view = lead_views.rating_form(
+        async def opened(click: Clicked) -> None:
+            handoff_id = handoff_of(click)
+            handoff = None
+            if handoff_id is not None:
+                handoff = await db.read(get_handoff, team_id=click.team_id, handoff_id=handoff_id)
+            answer = form(handoff) if handoff is not None else views.GONE
+            if isinstance(answer, str):
+                await click.ack()
+                await click.tell(answer)
+            else:
+                await open_form(click.ack, click.client, trigger_id=click.trigger_id, view=answer)
+
+        return opened
+
+    def reject_form(handoff: Handoff) -> View | str:
+        if handoff.status != "open":
+            return views.already(handoff)
+        return views.reject_form(callback_id=REJECT_FORM, handoff=handoff)
+
+    def rate_form(handoff: Handoff) -> View:
+        return lead_views.rating_form(
             callback_id=LEAD_FORM,
             channel_id=handoff.channel_id,
             lead=handoff.lead_ref,
             campaign=handoff.campaign or "",
         )
-        await open_form(ack, client, trigger_id=body["trigger_id"], view=view)
 
-    @app.action(cards.CRM)
-    async def crm_clicked(ack: AsyncAck) -> None:
-        await ack()  # a link button: Slack opens the URL itself
+    async def crm(click: Clicked) -> None:
+        await click.ack()  # a link button: Slack opens the URL itself
 
-    @app.view(REJECT_FORM)
-    async def reject_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        metadata = str(view.get("private_metadata") or "")
+    on_click(app, cards.ACCEPT, accepted)
+    on_click(app, cards.REJECT, opens(reject_form))
+    on_click(app, cards.RATE, opens(rate_form))
+    on_click(app, cards.CRM, crm)
 
-        async def save(rejection: tuple[str, tuple[str, ...]]) -> str:
-            reason, unmet = rejection
-            decision = None
-            if metadata.isdigit():
-                decision = await db.write(
-                    reject,
-                    team_id=team_of(context),
-                    handoff_id=int(metadata),
-                    user_id=body["user"]["id"],
-                    reason=reason,
-                    unmet=unmet,
-                    now=services.now(),
-                )
-            if decision is None:
-                raise HandoffError(views.GONE, field="reason")
-            if not decision.won:
-                raise HandoffError(views.already(decision.handoff), field="reason")
-            await show(client, decision.handoff, logger)
-            return views.rejected(decision.handoff)
+    async def rejected(form: Submitted, rejection: tuple[str, tuple[str, ...]]) -> str:
+        reason, unmet = rejection
+        decision = None
+        if form.channel_id.isdigit():  # the form keeps the handoff's id in its metadata
+            decision = await db.write(
+                reject,
+                team_id=form.team_id,
+                handoff_id=int(form.channel_id),
+                user_id=form.user_id,
+                reason=reason,
+                unmet=unmet,
+                now=services.now(),
+            )
+        if decision is None:
+            raise HandoffError(views.GONE, field="reason")
+        if not decision.won:
+            raise HandoffError(views.already(decision.handoff), field="reason")
+        await show(form.client, decision.handoff, form.logger)
+        return views.rejected(decision.handoff)
 
-        await save_and_confirm(
-            FormReply(ack, title=views.REJECT_TITLE, sorry_field="reason"),
-            logger,
-            failure="could not store a rejected lead",
-            check=lambda: build_rejection(**views.read_rejection(view)),
-            save=save,
-        )
+    on_submission(
+        app,
+        REJECT_FORM,
+        views.REJECT_SAVING,
+        lambda view: build_rejection(**views.read_rejection(view)),
+        rejected,
+    )
+
+
+def handoff_of(click: Clicked) -> int | None:
+    """The handoff a card's button is about (its value), if the value is one."""
+    return int(click.value) if click.value.isdigit() and len(click.value) < 19 else None

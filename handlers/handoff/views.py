@@ -9,6 +9,7 @@ from core.blocks import Block, context_line, header, section
 from core.hours import WorkingHours, short
 from core.text import escape
 from core.wording import campaign_label, handoff_summary
+from handlers.common import Saving
 from handlers.forms import Submission, View, checkboxes, input_block, modal, text_input
 from storage.handoff_stats import HandoffStats
 from storage.handoffs import NewHandoff
@@ -27,6 +28,8 @@ USAGE = (
 STATS_USAGE = "`/handoff stats [days:N] [campaign:NAME]`, for example `/handoff stats days:90`"
 SETUP_TITLE = "Lead handoff"
 REJECT_TITLE = "Reject a lead"
+SETUP_SAVING = Saving(USAGE, SETUP_TITLE, sorry_field="sla", what="the handoff setup")
+REJECT_SAVING = Saving(USAGE, REJECT_TITLE, sorry_field="reason", what="a rejected lead")
 REFUSAL = (
     "Only workspace admins and owners, and the team leads named in Tandem's settings "
     "(TANDEM_LEADS), can change the lead handoff, so nothing was changed. Anyone can use "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from logging import Logger
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.services import Services
 from core.blocks import plural
 from core.text import escape, unescape
-from handlers.command import Asked, command
-from handlers.common import CommandReply, in_time, save_and_confirm, team_of, usage_reply
-from handlers.forms import FormReply, open_form
+from handlers.command import Asked, command, opening, saving
+from handlers.common import Actor, in_time, usage_reply
+from handlers.forms import Submitted, on_submission, open_form
 from handlers.intel import views
 from handlers.intel.parse import build_intel, parse_intel
 from handlers.intel.views import Origin
@@ -30,10 +30,9 @@ def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
     async def post(
-        context: AsyncBoltContext,
+        actor: Actor,
         intel: NewIntel,
         *,
-        user_id: str,
         origin: Origin,
         permalink: str | None = None,
         receipt: str | None = None,
@@ -41,10 +40,10 @@ def register(app: AsyncApp, services: Services) -> None:
         """Store the post; the receipt for it."""
         await db.write(
             save_intel,
-            team_id=team_of(context),
+            team_id=actor.team_id,
             intel=intel,
-            author_id=origin.author_id or user_id,
-            posted_by=user_id,
+            author_id=origin.author_id or actor.user_id,
+            posted_by=actor.user_id,
             channel_id=origin.channel_id,
             permalink=permalink,
             now=services.now(),
@@ -52,10 +51,9 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         return views.confirmation(intel, permalink=permalink is not None)
 
-    async def form(asked: Asked) -> None:
-        origin = Origin(channel_id=asked.channel_id or None)
-        view = views.intel_form(callback_id=FORM, origin=origin)
-        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
+    form = opening(
+        lambda asked: views.intel_form(callback_id=FORM, origin=Origin(asked.channel_id or None))
+    )
 
     async def search(asked: Asked) -> None:
         query = unescape(asked.text).strip()
@@ -69,24 +67,13 @@ def register(app: AsyncApp, services: Services) -> None:
             blocks=views.search_blocks(posts, query=query, limit=SEARCH_LIMIT),
         )
 
-    async def post_intel(asked: Asked) -> None:
-        origin = Origin(channel_id=asked.channel_id or None)
-        await save_and_confirm(
-            CommandReply(asked.ack, usage=views.USAGE),
-            asked.logger,
-            failure="could not store an intel post",
-            check=lambda: parse_intel(asked.text),
-            save=lambda intel: post(asked.context, intel, user_id=asked.user_id, origin=origin),
-        )
+    async def post_here(asked: Asked, intel: NewIntel) -> str:
+        return await post(asked, intel, origin=Origin(asked.channel_id or None))
 
-    command(
-        app,
-        "/intel",
-        usage=views.USAGE,
-        form=form,
-        verbs={"search": search},
-        otherwise=post_intel,
-    )
+    post_intel = saving(views.SAVING, parse_intel, post_here)
+
+    verbs = {"search": search}
+    command(app, "/intel", views.USAGE, form, verbs, post_intel)
 
     @app.shortcut(SHORTCUT)
     async def save_as_intel(
@@ -104,42 +91,20 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         await open_form(ack, client, trigger_id=shortcut["trigger_id"], view=view)
 
-    @app.view(FORM)
-    async def intel_form_submitted(
-        ack: AsyncAck,
-        view: dict[str, Any],
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-        logger: Logger,
-    ) -> None:
-        origin = views.read_origin(view)
+    async def keep(form: Submitted, intel: NewIntel) -> str:
+        origin = views.read_origin(form.view)
+        permalink = None
+        if origin.channel_id and origin.message_ts:
+            permalink = await _permalink(form.client, origin, form.logger)
+        try:
+            return await post(form, intel, origin=origin, permalink=permalink, receipt=form.receipt)
+        except IntegrityError:
+            form.logger.info(
+                "intel form %s was already stored by a concurrent request", form.receipt
+            )
+            return views.confirmation(intel, permalink=permalink is not None)
 
-        async def keep(intel: NewIntel) -> str:
-            permalink = None
-            if origin.channel_id and origin.message_ts:
-                permalink = await _permalink(client, origin, logger)
-            try:
-                return await post(
-                    context,
-                    intel,
-                    user_id=body["user"]["id"],
-                    origin=origin,
-                    permalink=permalink,
-                    # Slack may deliver one submission twice; the view id makes it one post.
-                    receipt=f"view:{view['id']}",
-                )
-            except IntegrityError:
-                logger.info("intel form %s was already stored by a concurrent request", view["id"])
-                return views.confirmation(intel, permalink=permalink is not None)
-
-        await save_and_confirm(
-            FormReply(ack, title=views.SAVED_TITLE, sorry_field="text"),
-            logger,
-            failure="could not store an intel post from the form",
-            check=lambda: build_intel(**views.read_form(view)),
-            save=keep,
-        )
+    on_submission(app, FORM, views.SAVING, lambda view: build_intel(**views.read_form(view)), keep)
 
 
 async def _permalink(client: AsyncWebClient, origin: Origin, logger: Logger) -> str | None:

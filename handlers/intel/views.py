@@ -12,6 +12,7 @@ from typing import Any
 from core.blocks import Block, context_line, plural, section
 from core.text import escape
 from core.wording import EXAMPLES
+from handlers.common import Saving
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
 from handlers.intel.parse import KIND_LIST, LIMITS
 from storage.intel import KINDS, NewIntel
@@ -28,6 +29,7 @@ USAGE = (
 )
 SEARCH_USAGE = "`/intel search WORDS`, for example `/intel search price EMEA`"
 SAVED_TITLE = "Field intel"
+SAVING = Saving(USAGE, SAVED_TITLE, sorry_field="text", what="an intel post")
 _SHOWN_TEXT = 2000
 _SAFE_LINK = re.compile(r"https://[^\s<>|]+")
 

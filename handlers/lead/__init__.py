@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from core.text import TextError
-from handlers.command import Asked, command
-from handlers.common import CommandReply, save_and_confirm, team_of, usage_reply
-from handlers.forms import on_submission, open_form
+from handlers.command import Asked, command, opening, saving
+from handlers.common import Actor, usage_reply
+from handlers.forms import on_submission
 from handlers.lead import views
 from handlers.lead.parse import build_rating, parse_rating, parse_stats
 from storage.leads import NewRating, RatingWrite, lead_stats, save_ratings
@@ -21,17 +21,15 @@ FORM = "lead_rating_form"
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
-    async def rate(context: AsyncBoltContext, user_id: str, rating: NewRating) -> str:
+    async def rate(actor: Actor, rating: NewRating) -> str:
         """Store the rating; the receipt for it."""
         write = RatingWrite(
-            team_id=team_of(context), user_id=user_id, rating=rating, now=services.now()
+            team_id=actor.team_id, user_id=actor.user_id, rating=rating, now=services.now()
         )
         replaced: bool = await db.write_many(save_ratings, write)
         return views.confirmation(rating, replaced=replaced)
 
-    async def form(asked: Asked) -> None:
-        view = views.rating_form(callback_id=FORM, channel_id=asked.channel_id)
-        await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
+    form = opening(lambda asked: views.rating_form(callback_id=FORM, channel_id=asked.channel_id))
 
     async def stats(asked: Asked) -> None:
         try:
@@ -48,22 +46,7 @@ def register(app: AsyncApp, services: Services) -> None:
             blocks=views.stats_blocks(found, days=query.days, campaign=query.campaign),
         )
 
-    async def rate_lead(asked: Asked) -> None:
-        await save_and_confirm(
-            CommandReply(asked.ack, usage=views.USAGE),
-            asked.logger,
-            failure="could not store a lead rating",
-            check=lambda: parse_rating(asked.text),
-            save=lambda rating: rate(asked.context, asked.user_id, rating),
-        )
+    rate_lead = saving(views.SAVING, parse_rating, rate)
 
-    command(app, "/lead", usage=views.USAGE, form=form, verbs={"stats": stats}, otherwise=rate_lead)
-    on_submission(
-        app,
-        FORM,
-        title=views.TITLE,
-        sorry_field="reason",
-        failure="could not store a lead rating from the form",
-        check=lambda view: build_rating(**views.read_form(view)),
-        save=rate,
-    )
+    command(app, "/lead", views.USAGE, form, {"stats": stats}, rate_lead)
+    on_submission(app, FORM, views.SAVING, lambda view: build_rating(**views.read_form(view)), rate)

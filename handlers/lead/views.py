@@ -7,6 +7,7 @@ from typing import Any
 from core.blocks import Block, bullets, context_line, header, plural, section
 from core.text import escape
 from core.wording import EXAMPLES, campaign_label
+from handlers.common import Saving
 from handlers.forms import (
     Submission,
     View,
@@ -29,6 +30,7 @@ USAGE = (
 )
 STATS_USAGE = "`/lead stats [campaign:NAME] [days:N]`, for example `/lead stats days:90`"
 TITLE = "Rate a lead"
+SAVING = Saving(USAGE, TITLE, sorry_field="reason", what="a lead rating")
 
 
 def rating_form(*, callback_id: str, channel_id: str, lead: str = "", campaign: str = "") -> View:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.text import escape
+from handlers.common import Saving
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
 from storage.winloss import NewResult
 
@@ -18,6 +19,7 @@ USAGE = (
     "*Form:* `/winloss` on its own"
 )
 TITLE = "Report a win or loss"
+SAVING = Saving(USAGE, TITLE, sorry_field="reason", what="a win/loss report")
 
 
 def report_form(*, callback_id: str, channel_id: str) -> View:
