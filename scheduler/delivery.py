@@ -20,8 +20,6 @@ after Slack acted on it) is posted once more on retry.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +32,7 @@ from sqlmodel import Session
 
 from scheduler.agenda import build_agenda, starting_now
 from scheduler.due import Post, Reminder, due_reminders, stale_reminders
+from scheduler.timing import Clock, backoff, running_from
 from storage import deliveries
 from storage.cadences import active_cadences
 from storage.db import session_scope
@@ -55,7 +54,6 @@ WORKERS = 4
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MOST = timedelta(minutes=15)
 
-Clock = Callable[[], datetime]
 Outcome = Literal["posted", "failed", "busy"]
 
 
@@ -91,7 +89,7 @@ def run_due(*, engine: Engine, client: WebClient, now: datetime) -> Report:
         done = deliveries.finished(session=session, reminders=[*missed, *(r for _, r in due)])
     skipped = [r for r in missed if key_of(r) not in done and _skip(engine, r, now=now)]
     due = [(cadence, reminder) for cadence, reminder in due if key_of(reminder) not in done]
-    clock = _running_from(now)
+    clock = running_from(now)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="delivery") as pool:
         results = list(
             pool.map(lambda item: _deliver(engine, client, *item, now=now, clock=clock), due)
@@ -105,12 +103,6 @@ def run_due(*, engine: Engine, client: WebClient, now: datetime) -> Report:
         failed=tuple(outcome["failed"]),
         busy=tuple(outcome["busy"]),
     )
-
-
-def _running_from(now: datetime) -> Clock:
-    """The run's clock: `now`, moving on in real time, for leases taken during the run."""
-    started = time.monotonic()
-    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def _skip(engine: Engine, reminder: Reminder, *, now: datetime) -> bool:
@@ -147,7 +139,7 @@ def _deliver(
         logger.warning("%s was taken over by another clock while we posted it", reminder)
         return "busy"
     except Exception as error:
-        retry_at = clock() + min(RETRY_FIRST * 2 ** (delivery.attempts - 1), RETRY_MOST)
+        retry_at = clock() + backoff(delivery.attempts, first=RETRY_FIRST, most=RETRY_MOST)
         with session_scope(engine) as session:
             deliveries.release(session=session, delivery=delivery, now=clock(), retry_at=retry_at)
         logger.warning(

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +25,7 @@ from typing import Literal
 import httpx
 from sqlalchemy import Engine
 
+from scheduler.timing import Clock, backoff, running_from
 from storage.db import session_scope
 from storage.models import OutboxEvent
 from storage.outbox import (
@@ -49,7 +48,6 @@ RETRY_MOST = timedelta(minutes=10)
 GIVE_UP_AFTER = timedelta(hours=48)
 NO_RECEIVER = "the workspace no longer has a receiver for events"
 
-Clock = Callable[[], datetime]
 Outcome = Literal["delivered", "retrying", "failed", "busy"]
 
 
@@ -69,7 +67,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def next_try(*, attempts: int, created_at: datetime, now: datetime) -> datetime | None:
     """When to try again after `attempts` failed tries; None once that is past the 48 h."""
-    retry_at = now + min(RETRY_FIRST * 2 ** min(attempts - 1, 20), RETRY_MOST)
+    retry_at = now + backoff(attempts, first=RETRY_FIRST, most=RETRY_MOST)
     return None if retry_at > created_at + GIVE_UP_AFTER else retry_at
 
 
@@ -77,7 +75,7 @@ def deliver_events(
     *, engine: Engine, http: httpx.Client, now: datetime, timeout: float = TIMEOUT
 ) -> EventReport:
     """Send every event due at `now`; after a lead's event is settled, go on to its next."""
-    clock = _running_from(now)
+    clock = running_from(now)
     outcome: dict[Outcome, list[str]] = {"delivered": [], "retrying": [], "failed": [], "busy": []}
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="events") as pool:
         for _ in range(ROUNDS):
@@ -94,12 +92,6 @@ def deliver_events(
         retrying=tuple(outcome["retrying"]),
         failed=tuple(outcome["failed"]),
     )
-
-
-def _running_from(now: datetime) -> Clock:
-    """The run's clock: `now`, moving on in real time, for leases and retries during the run."""
-    started = time.monotonic()
-    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def _send(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from handlers.common import InputError
 
 Payload = dict[str, Any]
 MESSAGE_BLOCKS = 50
@@ -105,3 +109,10 @@ def block_action(
             }
         ],
     }
+
+
+def refused_field(parse: Callable[[str], object], error: type[InputError], text: str) -> str:
+    """The field named by the `error` that `parse(text)` raises (the test fails if none)."""
+    with pytest.raises(error) as caught:
+        parse(text)
+    return caught.value.field

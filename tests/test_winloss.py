@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from handlers.winloss import FORM as FORM_ID
-from handlers.winloss.parse import ResultError, parse_amount, parse_result
+from handlers.winloss.parse import parse_amount, parse_result
 from storage.db import session_scope
 from storage.models import WinLoss
 from storage.winloss import (
@@ -52,26 +52,6 @@ def test_parse_example() -> None:
 def test_amounts(text: str, amount: str) -> None:
     """Amounts may carry thousands commas, cents and a currency sign."""
     assert parse_amount(text) == Decimal(amount)
-
-
-@pytest.mark.parametrize(
-    ("text", "field"),
-    [
-        ("loss DEAL-8", "reason"),
-        ("loss DEAL-8 amount:lots too pricey", "amount"),
-        ("loss DEAL-8 amount:1,2,3 too pricey", "amount"),
-        ("loss DEAL-8 amount:4.999 too pricey", "amount"),
-        ("loss DEAL-8 amount:1000000000000 too pricey", "amount"),
-        ("maybe DEAL-8 who knows", "outcome"),
-        ("DEAL-8", "outcome"),
-        ("loss", "deal"),
-    ],
-)
-def test_bad_reports(text: str, field: str) -> None:
-    """Bad reports are refused, naming the part that is wrong."""
-    with pytest.raises(ResultError) as caught:
-        parse_result(text)
-    assert caught.value.field == field
 
 
 def summary(engine: Engine, *, team_id: str = "T1") -> WinLossSummary:
