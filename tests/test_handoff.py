@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,11 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bot.slack import web_client
-from core.cards import ACCEPT, REJECT
+from core.cards import ACCEPT, RATE, REJECT
 from core.handoff_posts import run_handoffs
 from handlers.handoff import REJECT_FORM, SETUP_FORM
 from handlers.handoff.hook import token_hash
+from handlers.lead import FORM as LEAD_FORM
 from scheduler.agenda import build_agenda
 from storage.db import session_scope
 from storage.handoffs import NewHandoff, receive, update_setup
@@ -509,3 +511,35 @@ async def test_the_form_sets_it_up_and_dms_are_refused(
     assert (setup.channel_id, setup.sla_minutes) == ("C7", 90)
     dm = reply_text(await slack.command("/handoff", "set sla:4h", user="ULEAD", channel="D1"))
     assert "not from a DM" in dm
+
+
+async def test_the_webhook_never_waits_on_slack(slack: SignedSlack, slack_api: FakeSlack) -> None:
+    """While Slack holds every answer for the channel, the webhook still answers at once;
+    the card is posted when Slack answers."""
+    token = await set_up(slack, slack_api)
+    gate = slack_api.hold("C7")
+    started = time.monotonic()
+    answer = await hand_over(slack, token)
+    assert answer.status_code == 202 and time.monotonic() - started < 1
+    assert await posted_cards(slack_api, 0) == []
+    gate.set()
+    assert len(await posted_cards(slack_api)) == 1
+
+
+async def test_rate_opens_the_lead_form_prefilled(slack: SignedSlack, slack_api: FakeSlack) -> None:
+    """After an accept, Rate… opens `/lead`'s form with the lead and campaign filled in."""
+    token = await set_up(slack, slack_api)
+    await hand_over(slack, token)
+    [card] = await posted_cards(slack_api)
+    await accept(slack, card, "U2")
+    await slack.interaction(
+        block_action(RATE, "1", channel="C7", message_ts="1700000000.000001", user="U2")
+    )
+    [opened] = slack_api.sent("views.open")
+    assert opened["view"]["callback_id"] == LEAD_FORM
+    initial = {
+        block["block_id"]: block["element"].get("initial_value")
+        for block in opened["view"]["blocks"]
+        if block["type"] == "input"
+    }
+    assert initial["lead"] == "ACME-42" and initial["campaign"] == "Q3 webinar"

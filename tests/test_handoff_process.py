@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -149,3 +150,42 @@ def test_a_lead_over_http_to_a_card_a_reminder_and_an_event(
     assert event.headers["x-tandem-signature"] == sign(EVENTS, event.body)
     assert clock("--once", "--at", due, env=env, cwd=tmp_path).returncode == 0
     assert len(receiver.taken()) == 1
+
+
+def test_two_accepts_at_once_on_two_workers_one_wins(
+    web: str, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """Two reps clicking Accept at the same moment, served by two web workers: one owns it."""
+    assert lead(web).status_code == 202
+    deadline = time.monotonic() + 2
+    while not cards(slack_api) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the card is in Slack, so the winner's accept can redraw it
+    with Session(engine) as session:
+        handoff = session.scalars(select(Handoff)).one()
+
+    def click(user: str) -> int:
+        body = urlencode(
+            {
+                "payload": json.dumps(
+                    block_action(ACCEPT, str(handoff.id), channel="C7", message_ts="1.2", user=user)
+                )
+            }
+        )
+        stamp = int(time.time())
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": signature(secret=SECRET, timestamp=stamp, body=body),
+        }
+        return httpx.post(
+            f"{web}/slack/events", content=body, headers=headers, timeout=5
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(click, [f"U{n}" for n in range(8)]))
+    assert answers == [200] * 8
+    with Session(engine) as session:
+        owner = session.scalars(select(Handoff)).one().decided_by
+    told = slack_api.sent("chat.postEphemeral")
+    assert len(slack_api.sent("chat.update")) == 1
+    assert len(told) == 7 and owner not in {t["user"] for t in told}
