@@ -15,6 +15,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from bot.app import create_web
+from bot.config import Settings
+from bot.services import Services
 from bot.slack import web_client
 from core.cards import ACCEPT, RATE, REJECT
 from core.handoff_posts import run_handoffs
@@ -22,7 +25,7 @@ from handlers.handoff import REJECT_FORM, SETUP_FORM
 from handlers.handoff.hook import token_hash
 from handlers.lead import FORM as LEAD_FORM
 from scheduler.agenda import build_agenda
-from storage.db import session_scope
+from storage.db import Database, make_engine, session_scope
 from storage.handoffs import NewHandoff, receive, update_setup
 from storage.handoffs import accept as accept_lead
 from storage.models import Handoff, HandoffPost, HandoffSetup, LeadRating
@@ -543,3 +546,31 @@ async def test_rate_opens_the_lead_form_prefilled(slack: SignedSlack, slack_api:
         if block["type"] == "input"
     }
     assert initial["lead"] == "ACME-42" and initial["campaign"] == "Q3 webinar"
+
+
+async def test_a_database_outage_is_503_not_a_traceback(settings: Settings) -> None:
+    """With the database down the webhook answers 503 with Retry-After, saying nothing was
+    stored, so the sender tries again."""
+    db = Database(make_engine("postgresql://postgres@127.0.0.1:1/nowhere"))
+    web = create_web(services=Services(settings=settings, db=db))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://tandem.test"
+    ) as http:
+        answer = await hand_over(SignedSlack(http), "tdm_anything")
+    db.writer.close()
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "30"
+    assert "nothing was stored" in answer.json()["error"]
+
+
+async def test_a_body_sent_in_chunks_is_bounded(slack: SignedSlack, slack_api: FakeSlack) -> None:
+    """A body streamed without Content-Length is read no further than 64 KB: 413."""
+    token = await set_up(slack, slack_api)
+
+    async def chunks() -> Any:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    answer = await slack.http.post(
+        "/hooks/leads", content=chunks(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 413

@@ -11,18 +11,19 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.services import Services
 from core.handoff_posts import LEASE, post_card
 from core.hours import deadline, read_hours
-from handlers.handoff.parse import MAX_BODY, HookError, parse_lead
+from handlers.handoff.parse import MAX_BODY, TOO_LARGE, HookError, parse_lead
 from storage import limits
 from storage.handoffs import NoChannel, Unknown, receive
 from storage.models import HandoffSetup
@@ -33,6 +34,7 @@ _POSTERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="card")
 
 UNAUTHORIZED = "Send the webhook secret from `/handoff token` as `Authorization: Bearer …`."
 BAD_KEY = f"Header “Idempotency-Key” must be 1 to {limits.REFERENCE} characters."
+UNAVAILABLE = "Tandem could not reach its database just now; nothing was stored. Try again."
 NO_CHANNEL = "This workspace has no handoff channel: set one in Slack with `/handoff set`."
 
 
@@ -50,7 +52,17 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _settled(future: Future[bool]) -> None:
+async def _body(request: Request) -> bytes:
+    """The request's body, read no further than the largest one taken (else HookError 413)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise HookError(413, TOO_LARGE)
+    return bytes(body)
+
+
+def _settled(future: asyncio.Future[bool]) -> None:
     if future.exception() is not None:
         log.error("posting a lead card failed", exc_info=future.exception())
 
@@ -69,15 +81,13 @@ def lead_hook(*, services: Services, client: WebClient) -> Callable[[Request], A
         token = _bearer(request)
         if token is None:
             return _refuse(401, UNAUTHORIZED)
-        if int(request.headers.get("content-length") or 0) > MAX_BODY:
-            return _refuse(413, f"The body is larger than {MAX_BODY // 1024} KB.")
         key = request.headers.get("idempotency-key")
         if key is not None and not 0 < len(key.strip()) <= limits.REFERENCE:
             return _refuse(
                 422, f"Header “Idempotency-Key” must be 1 to {limits.REFERENCE} characters."
             )
         try:
-            lead = parse_lead(await request.body())
+            lead = parse_lead(await _body(request))
         except HookError as error:
             return _refuse(error.status, str(error))
         now = services.now()
@@ -95,12 +105,17 @@ def lead_hook(*, services: Services, client: WebClient) -> Callable[[Request], A
             return _refuse(401, UNAUTHORIZED)
         except NoChannel:
             return _refuse(409, NO_CHANNEL)
+        except SQLAlchemyError as error:
+            log.error("could not store a handed-over lead: %s", str(error).splitlines()[0])
+            return JSONResponse(
+                {"ok": False, "error": UNAVAILABLE}, status_code=503, headers={"Retry-After": "30"}
+            )
         if received.card is not None:
             posting = partial(
                 post_card, engine=db.engine, client=client, post=received.card, clock=services.now
             )
             asyncio.get_running_loop().run_in_executor(_POSTERS, posting).add_done_callback(
-                _settled  # type: ignore[arg-type]
+                _settled
             )
         status = 202 if received.created else 200
         return JSONResponse({"ok": True, "handoff": received.handoff_id}, status_code=status)

@@ -19,6 +19,7 @@ from storage.leads import CRITERIA
 DEFAULT_SLA = timedelta(hours=4)
 MIN_REASON = 10
 MAX_BODY = 64 * 1024
+TOO_LARGE = f"The body is larger than {MAX_BODY // 1024} KB."
 # The webhook's fields: each name, its JSON types, and the longest text it may be.
 _TEXT_FIELDS = {
     "lead": limits.REFERENCE,
@@ -133,7 +134,7 @@ class HookError(ValueError):
 def parse_lead(body: bytes) -> NewHandoff:
     """The webhook's JSON body → a handed-over lead; unknown fields are ignored."""
     if len(body) > MAX_BODY:
-        raise HookError(413, f"The body is larger than {MAX_BODY // 1024} KB.")
+        raise HookError(413, TOO_LARGE)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

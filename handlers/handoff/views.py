@@ -12,7 +12,6 @@ from core.wording import campaign_label, handoff_summary
 from handlers.common import Saving
 from handlers.forms import Submission, View, checkboxes, input_block, modal, text_input
 from storage.handoff_stats import HandoffStats
-from storage.handoffs import NewHandoff
 from storage.leads import CRITERIA
 from storage.models import Handoff, HandoffSetup
 
@@ -171,7 +170,3 @@ def stats_blocks(stats: HandoffStats, *, days: int, campaign: str | None) -> lis
     if len(stats.campaigns) > 20:
         blocks.append(context_line(f"and {len(stats.campaigns) - 20} more campaigns"))
     return blocks
-
-
-def hook_answer(lead: NewHandoff, *, handoff_id: int, created: bool) -> dict[str, Any]:
-    return {"ok": True, "handoff": handoff_id, "repeat": not created}
