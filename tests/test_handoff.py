@@ -127,6 +127,7 @@ async def test_a_new_token_retires_the_old_one(slack: SignedSlack, slack_api: Fa
     assert old != new
     assert (await hand_over(slack, old)).status_code == 401
     assert (await hand_over(slack, new)).status_code == 202
+    assert len(await posted_cards(slack_api)) == 1
 
 
 async def test_only_a_hash_of_the_secret_is_stored(
@@ -183,6 +184,7 @@ async def test_idempotency_key_decides(slack: SignedSlack, slack_api: FakeSlack)
     c = await hand_over(slack, token, **{"Idempotency-Key": "k1"})
     assert (a.status_code, b.status_code, c.status_code) == (202, 202, 200)
     assert a.json()["handoff"] == c.json()["handoff"] != b.json()["handoff"]
+    assert len(await posted_cards(slack_api, 2)) == 2
 
 
 async def test_webhook_values_are_text_not_markup(slack: SignedSlack, slack_api: FakeSlack) -> None:
