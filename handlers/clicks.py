@@ -11,27 +11,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.common import in_time, team_of
+from handlers.common import Interaction, in_time
 
 
 @dataclass(frozen=True)
-class Clicked:
+class Clicked(Interaction):
     """One click on a message's button, as the person who clicked it."""
 
     ack: AsyncAck
-    body: dict[str, Any]
     action: dict[str, Any]
-    context: AsyncBoltContext
-    client: AsyncWebClient
-    logger: Logger
-
-    @property
-    def team_id(self) -> str:
-        return team_of(self.context)
-
-    @property
-    def user_id(self) -> str:
-        return str(self.body["user"]["id"])
 
     @property
     def channel_id(self) -> str:
@@ -72,6 +60,6 @@ def on_click(app: AsyncApp, action_id: str, handle: Callable[[Clicked], Awaitabl
         client: AsyncWebClient,
         logger: Logger,
     ) -> None:
-        await handle(Clicked(ack, body, action, context, client, logger))
+        await handle(Clicked(body, context, client, logger, ack, action))
 
     app.action(action_id)(clicked)

@@ -15,8 +15,15 @@ from typing import Any, TypeVar
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.text import first_word
-from handlers.common import CommandReply, Saving, save_and_confirm, team_of, usage_reply
+from core.text import TextError, first_word
+from handlers.common import (
+    CommandReply,
+    InputError,
+    Saving,
+    save_and_confirm,
+    team_of,
+    usage_reply,
+)
 from handlers.forms import View, open_form
 
 
@@ -66,6 +73,23 @@ def saving(
             check=lambda: check(asked.text),
             save=lambda value: save(asked, value),
         )
+
+    return verb
+
+
+def querying(
+    parse: Callable[[str], T], usage: str, answer: Callable[[Asked, T], Awaitable[None]]
+) -> Verb:
+    """A verb that reads a query from its text (or shows what was wrong, with `usage`) and
+    answers it."""
+
+    async def verb(asked: Asked) -> None:
+        try:
+            query = parse(asked.text)
+        except (TextError, InputError) as error:
+            await asked.ack(text=usage_reply(str(error), usage))
+            return
+        await answer(asked, query)
 
     return verb
 

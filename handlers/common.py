@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from logging import Logger
 from typing import Any, Protocol, TypeVar
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
@@ -50,6 +50,25 @@ class Actor(Protocol):
     def client(self) -> AsyncWebClient: ...
     @property
     def logger(self) -> Logger: ...
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Someone acting through Slack's interactivity (a click, a submitted form): its payload,
+    and how to reach Slack on their behalf."""
+
+    body: dict[str, Any]
+    context: AsyncBoltContext
+    client: AsyncWebClient
+    logger: Logger
+
+    @property
+    def team_id(self) -> str:
+        return team_of(self.context)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.body["user"]["id"])
 
 
 class InputError(ValueError):

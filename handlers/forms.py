@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.blocks import Block, section
 from core.wording import SORRY_STORAGE
-from handlers.common import InputError, Saving, in_time, save_and_confirm, team_of
+from handlers.common import InputError, Interaction, Saving, in_time, save_and_confirm
 
 T = TypeVar("T")
 View = dict[str, Any]
@@ -156,23 +156,11 @@ class FormReply:
 
 
 @dataclass(frozen=True)
-class Submitted:
+class Submitted(Interaction):
     """A submitted form, as the person who submitted it; its channel is the form's metadata
     where the form keeps one there."""
 
     view: dict[str, Any]
-    body: dict[str, Any]
-    context: AsyncBoltContext
-    client: AsyncWebClient
-    logger: Logger
-
-    @property
-    def team_id(self) -> str:
-        return team_of(self.context)
-
-    @property
-    def user_id(self) -> str:
-        return str(self.body["user"]["id"])
 
     @property
     def channel_id(self) -> str:
@@ -204,7 +192,7 @@ def on_submission(
         client: AsyncWebClient,
         logger: Logger,
     ) -> None:
-        submission = Submitted(view, body, context, client, logger)
+        submission = Submitted(body, context, client, logger, view)
         await save_and_confirm(
             FormReply(ack, title=spec.title, sorry_field=spec.sorry_field, tick=spec.tick),
             logger,

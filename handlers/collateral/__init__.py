@@ -9,12 +9,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
-from core.text import TextError, escape
+from core.text import escape
 from core.wording import SORRY_STORAGE
 from handlers.clicks import Clicked, on_click
 from handlers.collateral import views
 from handlers.collateral.parse import (
     CollateralError,
+    FindQuery,
     build_collateral,
     parse_add,
     parse_find,
@@ -22,7 +23,7 @@ from handlers.collateral.parse import (
     parse_vote,
 )
 from handlers.collateral.share import Outcome, share
-from handlers.command import Asked, command, opening, saving
+from handlers.command import Asked, command, opening, querying, saving
 from handlers.common import Actor, in_time, usage_reply
 from handlers.forms import Submitted, on_submission
 from storage.collateral import VOTES, NewCollateral, cast_vote, find_collateral
@@ -58,12 +59,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
     add = saving(views.SAVING, parse_add, shared_here)
 
-    async def find(asked: Asked) -> None:
-        try:
-            query = parse_find(asked.text)
-        except TextError as error:
-            await asked.ack(text=usage_reply(str(error), views.FIND_USAGE))
-            return
+    async def answer_find(asked: Asked, query: FindQuery) -> None:
         found = await db.read(
             find_collateral,
             team_id=asked.team_id,
@@ -75,6 +71,8 @@ def register(app: AsyncApp, services: Services) -> None:
             text=f"Collateral matching {escape(query.text)}: {len(found)}",
             blocks=views.find_blocks(found, query=query.text, limit=FIND_LIMIT),
         )
+
+    find = querying(parse_find, views.FIND_USAGE, answer_find)
 
     async def neither(asked: Asked) -> None:
         await asked.ack(text=usage_reply(views.NOT_ADD_OR_FIND, views.USAGE))

@@ -14,9 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 from core import cards
 from core.hours import read_hours
-from core.text import TextError
 from handlers.clicks import Clicked, on_click
-from handlers.command import Asked, command, saving
+from handlers.command import Asked, command, querying, saving
 from handlers.common import Actor, in_a_dm, in_time, post_note, usage_reply
 from handlers.forms import Submitted, View, on_submission, open_form
 from handlers.handoff import views
@@ -31,7 +30,7 @@ from handlers.handoff.parse import (
 )
 from handlers.lead import FORM as LEAD_FORM
 from handlers.lead import views as lead_views
-from handlers.lead.parse import parse_stats
+from handlers.lead.parse import StatsQuery, parse_stats
 from handlers.roles import Person, channel_form_for_leads, lead_or_refused, person_of, refusal
 from storage.handoff_stats import handoff_stats
 from storage.handoffs import Decision, accept, get_handoff, reject, setup_of, update_setup
@@ -129,12 +128,7 @@ def register(app: AsyncApp, services: Services) -> None:
         )
         await asked.ack(text=views.notify_on(url, secret) if url and secret else views.NOTIFY_OFF)
 
-    async def stats(asked: Asked) -> None:
-        try:
-            query = parse_stats(asked.text)
-        except TextError as error:
-            await asked.ack(text=usage_reply(str(error), views.STATS_USAGE))
-            return
+    async def answer_stats(asked: Asked, query: StatsQuery) -> None:
         now = services.now()
         found = await db.read(
             handoff_stats,
@@ -147,6 +141,8 @@ def register(app: AsyncApp, services: Services) -> None:
             text=f"Lead handoffs: {found.overall.handed}",
             blocks=views.stats_blocks(found, days=query.days, campaign=query.campaign),
         )
+
+    stats = querying(parse_stats, views.STATS_USAGE, answer_stats)
 
     verbs = {
         "set": set_verb,

@@ -7,12 +7,11 @@ from datetime import timedelta
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from core.text import TextError
-from handlers.command import Asked, command, opening, saving
-from handlers.common import Actor, usage_reply
+from handlers.command import Asked, command, opening, querying, saving
+from handlers.common import Actor
 from handlers.forms import on_submission
 from handlers.lead import views
-from handlers.lead.parse import build_rating, parse_rating, parse_stats
+from handlers.lead.parse import StatsQuery, build_rating, parse_rating, parse_stats
 from storage.leads import NewRating, RatingWrite, lead_stats, save_ratings
 
 FORM = "lead_rating_form"
@@ -31,12 +30,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
     form = opening(lambda asked: views.rating_form(callback_id=FORM, channel_id=asked.channel_id))
 
-    async def stats(asked: Asked) -> None:
-        try:
-            query = parse_stats(asked.text)
-        except TextError as error:
-            await asked.ack(text=usage_reply(str(error), views.STATS_USAGE))
-            return
+    async def answer_stats(asked: Asked, query: StatsQuery) -> None:
         since = services.now() - timedelta(days=query.days)
         found = await db.read(
             lead_stats, team_id=asked.team_id, since=since, campaign=query.campaign
@@ -45,6 +39,8 @@ def register(app: AsyncApp, services: Services) -> None:
             text=f"Lead ratings: {found.overall.count}",
             blocks=views.stats_blocks(found, days=query.days, campaign=query.campaign),
         )
+
+    stats = querying(parse_stats, views.STATS_USAGE, answer_stats)
 
     rate_lead = saving(views.SAVING, parse_rating, rate)
 
