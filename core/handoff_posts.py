@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from core.cards import lead_card, reminder
 from core.hours import WorkingHours, read_hours, worked
 from storage.db import session_scope
-from storage.handoffs import get_handoff, record_card, setup_of
+from storage.handoffs import record_card, setup_of
 from storage.models import Handoff, HandoffPost
 from storage.posts import CARD, REMINDER, claim, finish, overdue, release, unposted_cards
 
@@ -32,12 +32,11 @@ RETRY = timedelta(minutes=1)  # how soon the clock tries again what Slack refuse
 Clock = Callable[[], datetime]
 
 
-def post_card(*, engine: Engine, client: WebClient, post: HandoffPost, clock: Clock) -> bool:
-    """Post the card `post` claims, and record where it is; False if it must be retried."""
-    with session_scope(engine) as session:
-        handoff = get_handoff(session=session, team_id=post.team_id, handoff_id=post.handoff_id)
-    if handoff is None:
-        return True
+def post_card(
+    *, engine: Engine, client: WebClient, handoff: Handoff, post: HandoffPost, clock: Clock
+) -> bool:
+    """Post `handoff`'s card, which `post` claims, and record where it is; False if it
+    must be retried."""
     card = lead_card(handoff)
     try:
         answer = client.chat_postMessage(
@@ -103,7 +102,7 @@ def run_handoffs(*, engine: Engine, client: WebClient, now: datetime) -> tuple[i
         with session_scope(engine) as session:
             post = claim(session=session, handoff=handoff, what=CARD, now=now, lease=LEASE)
         if post is not None and post_card(
-            engine=engine, client=client, post=post, clock=lambda: now
+            engine=engine, client=client, handoff=handoff, post=post, clock=lambda: now
         ):
             posted += 1
     with session_scope(engine) as session:

@@ -7,52 +7,18 @@ reported to the workspace's receiver through the outbox, in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from hmac import compare_digest
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from storage.leads import CRITERIA, NewRating, RatingWrite, save_ratings
-from storage.models import Handoff, HandoffPost, HandoffSetup
+from storage.models import Handoff, HandoffSetup
 from storage.outbox import add_event, stamp
-from storage.posts import CARD, claim_new
 
 OPEN, ACCEPTED, REJECTED = "open", "accepted", "rejected"
-
-
-@dataclass(frozen=True)
-class NewHandoff:
-    """A lead as the webhook delivered it, checked."""
-
-    lead_ref: str
-    name: str | None = None
-    company: str | None = None
-    email: str | None = None
-    campaign: str | None = None
-    segment: str | None = None
-    score: float | None = None
-    url: str | None = None
-    notes: str | None = None
-
-
-@dataclass(frozen=True)
-class Received:
-    handoff_id: int
-    created: bool  # False: the same lead (or Idempotency-Key) was already handed over
-    card: HandoffPost | None = None  # the claim on posting its card, when created
-
-
-class Unknown(Exception):
-    """No workspace has that webhook secret."""
-
-
-class NoChannel(Exception):
-    """The workspace has no handoff channel."""
 
 
 def setup_of(*, session: Session, team_id: str) -> HandoffSetup | None:
@@ -73,64 +39,6 @@ def setup_for_token(*, session: Session, token_hash: str) -> HandoffSetup | None
     return session.scalars(
         select(HandoffSetup).where(col(HandoffSetup.token_hash) == token_hash)
     ).first()
-
-
-def receive(
-    *,
-    session: Session,
-    token_hash: str,
-    lead: NewHandoff,
-    idempotency_key: str | None,
-    due: Callable[[HandoffSetup], datetime],
-    now: datetime,
-    card_lease: timedelta,
-) -> Received:
-    """Store a lead handed to the workspace whose secret hashes to `token_hash`, and claim
-    its card for posting, unless it is a repeat; `due(setup)` says when its SLA runs out.
-
-    A repeat is the same Idempotency-Key, or, without one, the same lead while still open.
-    Raises Unknown or NoChannel, having stored nothing.
-    """
-    setup = setup_for_token(session=session, token_hash=token_hash)
-    if setup is None or not compare_digest(setup.token_hash or "", token_hash):
-        raise Unknown
-    if setup.channel_id is None:
-        raise NoChannel
-    existing = _repeat(session, setup.team_id, lead.lead_ref.casefold(), idempotency_key)
-    if existing is not None:
-        return Received(existing, created=False)
-    row = Handoff(
-        team_id=setup.team_id,
-        lead_key=lead.lead_ref.casefold(),
-        idempotency_key=idempotency_key,
-        channel_id=setup.channel_id,
-        sla_minutes=setup.sla_minutes,
-        due_at=due(setup),
-        received_at=now,
-        **vars(lead),
-    )
-    try:
-        # A savepoint: another worker storing the same lead at once loses only this insert.
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        again = _repeat(session, setup.team_id, row.lead_key, idempotency_key)
-        if again is None:
-            raise
-        return Received(again, created=False)
-    assert row.id is not None
-    card = claim_new(session=session, handoff=row, what=CARD, now=now, lease=card_lease)
-    return Received(row.id, created=True, card=card)
-
-
-def _repeat(session: Session, team_id: str, lead_key: str, key: str | None) -> int | None:
-    query = select(col(Handoff.id)).where(col(Handoff.team_id) == team_id)
-    if key is not None:
-        query = query.where(col(Handoff.idempotency_key) == key)
-    else:
-        query = query.where(col(Handoff.lead_key) == lead_key, col(Handoff.status) == OPEN)
-    return session.scalars(query).first()
 
 
 def get_handoff(*, session: Session, team_id: str, handoff_id: int) -> Handoff | None:

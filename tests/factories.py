@@ -25,6 +25,7 @@ from core.meetings import (
 from storage.cadences import set_cadence, turn_off
 from storage.collateral import NewCollateral, VoteResult, cast_vote, save_collateral
 from storage.glossary import define_term
+from storage.intake import Incoming, NewHandoff, Received, receive_many
 from storage.intel import NewIntel, save_intel
 from storage.leads import NewRating, RatingWrite, save_ratings
 from storage.models import Cadence
@@ -224,3 +225,27 @@ def make_cadence(
     if not active:
         turn_off(session=session, team_id=team_id, kind=kind)
     return cadence
+
+
+def add_handoff(
+    *,
+    session: Session,
+    token_hash: str,
+    lead: str,
+    at: datetime,
+    campaign: str | None = "Q3 webinar",
+    score: float | None = None,
+) -> int:
+    """A lead handed over at `at` to the workspace whose webhook secret hashes so, as the
+    webhook stores it (SLA from the workspace's setup, in elapsed time); its handoff id."""
+    incoming = Incoming(
+        token_hash=token_hash,
+        lead=NewHandoff(lead_ref=lead, campaign=campaign, score=score),
+        idempotency_key=None,
+        now=at,
+        due=lambda setup: at + timedelta(minutes=setup.sla_minutes),
+        card_lease=timedelta(minutes=1),
+    )
+    (received,) = receive_many(session, [incoming])
+    assert isinstance(received, Received), received
+    return received.handoff_id

@@ -19,10 +19,10 @@ from sqlmodel import Session, col
 
 from scheduler.events import NO_RECEIVER, EventReport, deliver_events, next_try, sign
 from storage.db import session_scope
-from storage.handoffs import NewHandoff, accept, receive, reject, update_setup
+from storage.handoffs import accept, reject, update_setup
 from storage.models import OutboxEvent
 from tests.clock import NOW
-from tests.factories import add_rating
+from tests.factories import add_handoff, add_rating
 from tests.receiver import DROP, Receiver, Request
 
 SECRET = "tandem-signing-secret"
@@ -77,16 +77,7 @@ def _set_receiver(engine: Engine, url: str | None, team: str = "T1") -> None:
 
 def _hand_over(engine: Engine, lead: str, *, at: datetime = NOW) -> int:
     with session_scope(engine) as session:
-        received = receive(
-            session=session,
-            token_hash=TOKEN_HASH,
-            lead=NewHandoff(lead_ref=lead, campaign="Q3 webinar", score=87.5),
-            idempotency_key=None,
-            due=lambda setup: at + timedelta(minutes=setup.sla_minutes),
-            now=at,
-            card_lease=timedelta(minutes=2),
-        )
-    return received.handoff_id
+        return add_handoff(session=session, token_hash=TOKEN_HASH, lead=lead, at=at, score=87.5)
 
 
 def _accepted(engine: Engine, lead: str, *, by: str = "U1", at: datetime = NOW) -> int:

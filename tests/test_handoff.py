@@ -26,11 +26,12 @@ from handlers.handoff.hook import token_hash
 from handlers.lead import FORM as LEAD_FORM
 from scheduler.agenda import build_agenda
 from storage.db import Database, make_engine, session_scope
-from storage.handoffs import NewHandoff, receive, update_setup
 from storage.handoffs import accept as accept_lead
+from storage.handoffs import update_setup
+from storage.intake import UNKNOWN, Incoming, NewHandoff, Received, receive_many
 from storage.models import Handoff, HandoffPost, HandoffSetup, LeadRating
 from tests.clock import NOW, SetClock
-from tests.factories import make_cadence
+from tests.factories import add_handoff, make_cadence
 from tests.fake_slack import FakeSlack
 from tests.forms import block_action, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
@@ -381,20 +382,14 @@ async def test_only_leads_change_the_setup(slack: SignedSlack, slack_api: FakeSl
 def _handed(engine: Engine, lead: str, *, at: datetime, accepted_after: timedelta) -> None:
     """A lead handed over at `at` and accepted `accepted_after` later, through storage."""
     with session_scope(engine) as session:
-        received = receive(
-            session=session,
-            token_hash=token_hash("tdm_agenda"),
-            lead=NewHandoff(lead_ref=lead, campaign="Q3 webinar"),
-            idempotency_key=None,
-            due=lambda setup: at + timedelta(hours=4),
-            now=at,
-            card_lease=timedelta(minutes=1),
+        handoff_id = add_handoff(
+            session=session, token_hash=token_hash("tdm_agenda"), lead=lead, at=at
         )
     with session_scope(engine) as session:
         accept_lead(
             session=session,
             team_id="T1",
-            handoff_id=received.handoff_id,
+            handoff_id=handoff_id,
             user_id="U2",
             now=at + accepted_after,
         )
@@ -576,3 +571,51 @@ async def test_a_body_sent_in_chunks_is_bounded(slack: SignedSlack, slack_api: F
         "/hooks/leads", content=chunks(), headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 413
+
+
+def test_a_batch_stores_each_lead_once(engine: Engine) -> None:
+    """In one batch the same lead twice is one handoff; an Idempotency-Key makes its own; a
+    lead still open from an earlier batch is a repeat; an unknown secret is refused."""
+    with session_scope(engine) as session:
+        update_setup(
+            session=session,
+            team_id="T1",
+            now=NOW,
+            channel_id="C7",
+            token_hash=token_hash("tdm_batch"),
+        )
+
+    def arriving(lead: str, key: str | None = None, secret: str = "tdm_batch") -> Incoming:
+        return Incoming(
+            token_hash(secret),
+            NewHandoff(lead_ref=lead),
+            key,
+            NOW,
+            lambda setup: NOW + timedelta(hours=4),
+            timedelta(minutes=1),
+        )
+
+    with session_scope(engine) as session:
+        first = receive_many(
+            session,
+            [
+                arriving("A-1"),
+                arriving("a-1"),
+                arriving("A-1", "k1"),
+                arriving("B-2"),
+                arriving("C-3", secret="tdm_other"),
+            ],
+        )
+    with session_scope(engine) as session:
+        second = receive_many(session, [arriving("A-1"), arriving("A-1", "k1")])
+    a, a_again, keyed, b, unknown = first
+    assert isinstance(a, Received) and isinstance(a_again, Received)
+    assert isinstance(keyed, Received) and isinstance(b, Received)
+    assert (a.created, a_again.created, keyed.created, b.created) == (True, False, True, True)
+    assert a_again.handoff_id == a.handoff_id != keyed.handoff_id
+    assert unknown == UNKNOWN
+    assert [(o.handoff_id, o.created) for o in second if isinstance(o, Received)] == [
+        (a.handoff_id, False),
+        (keyed.handoff_id, False),
+    ]
+    assert rows(engine, Handoff) == 3 and rows(engine, HandoffPost) == 3

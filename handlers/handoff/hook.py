@@ -25,7 +25,7 @@ from core.handoff_posts import LEASE, post_card
 from core.hours import deadline, read_hours
 from handlers.handoff.parse import MAX_BODY, TOO_LARGE, HookError, parse_lead
 from storage import limits
-from storage.handoffs import NoChannel, Unknown, receive
+from storage.intake import NO_CHANNEL, UNKNOWN, Incoming, Received, receive_many
 from storage.models import HandoffSetup
 
 log = logging.getLogger("tandem.handoff")
@@ -35,7 +35,7 @@ _POSTERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="card")
 UNAUTHORIZED = "Send the webhook secret from `/handoff token` as `Authorization: Bearer …`."
 BAD_KEY = f"Header “Idempotency-Key” must be 1 to {limits.REFERENCE} characters."
 UNAVAILABLE = "Tandem could not reach its database just now; nothing was stored. Try again."
-NO_CHANNEL = "This workspace has no handoff channel: set one in Slack with `/handoff set`."
+NO_CHANNEL_SET = "This workspace has no handoff channel: set one in Slack with `/handoff set`."
 
 
 def token_hash(token: str) -> str:
@@ -91,28 +91,29 @@ def lead_hook(*, services: Services, client: WebClient) -> Callable[[Request], A
         except HookError as error:
             return _refuse(error.status, str(error))
         now = services.now()
+        incoming = Incoming(
+            token_hash(token), lead, key.strip() if key else None, now, due(now), LEASE
+        )
         try:
-            received = await db.write(
-                receive,
-                token_hash=token_hash(token),
-                lead=lead,
-                idempotency_key=key.strip() if key else None,
-                due=due(now),
-                now=now,
-                card_lease=LEASE,
-            )
-        except Unknown:
-            return _refuse(401, UNAUTHORIZED)
-        except NoChannel:
-            return _refuse(409, NO_CHANNEL)
+            received = await db.write_many(receive_many, incoming)
         except SQLAlchemyError as error:
             log.error("could not store a handed-over lead: %s", str(error).splitlines()[0])
             return JSONResponse(
                 {"ok": False, "error": UNAVAILABLE}, status_code=503, headers={"Retry-After": "30"}
             )
-        if received.card is not None:
+        if received == UNKNOWN:
+            return _refuse(401, UNAUTHORIZED)
+        if received == NO_CHANNEL:
+            return _refuse(409, NO_CHANNEL_SET)
+        assert isinstance(received, Received)
+        if received.card is not None and received.handoff is not None:
             posting = partial(
-                post_card, engine=db.engine, client=client, post=received.card, clock=services.now
+                post_card,
+                engine=db.engine,
+                client=client,
+                handoff=received.handoff,
+                post=received.card,
+                clock=services.now,
             )
             asyncio.get_running_loop().run_in_executor(_POSTERS, posting).add_done_callback(
                 _settled

@@ -13,7 +13,7 @@ from core.meetings import RuleError
 from core.text import TextError, escape, link_url, parse_command
 from handlers.common import InputError
 from storage import limits
-from storage.handoffs import NewHandoff
+from storage.intake import NewHandoff
 from storage.leads import CRITERIA
 
 DEFAULT_SLA = timedelta(hours=4)
