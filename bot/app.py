@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 import handlers
 from bot.services import Services
-from bot.slack import async_web_client, web_client
+from bot.slack import async_web_client
 from handlers import handoff
 from storage.db import Database, ping
 
@@ -79,9 +79,9 @@ def create_app(*, services: Services) -> AsyncApp:
 def create_web(*, services: Services) -> Starlette:
     """The ASGI application: Slack's endpoint, the lead webhook and a health check."""
     handler = AsyncSlackRequestHandler(create_app(services=services))
-    db, settings = services.db, services.settings
-    cards = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    leads = handoff.lead_hook(services=services, client=cards)
+    db = services.db
+    cards = handoff.CardPoster(services=services)
+    leads = handoff.lead_hook(services=services, cards=cards)
 
     async def events(request: Request) -> Response:
         return await handler.handle(request)
@@ -90,20 +90,25 @@ def create_web(*, services: Services) -> Starlette:
         healthy = await asyncio.to_thread(ping, db.engine)
         return JSONResponse({"ok": healthy}, status_code=200 if healthy else 503)
 
-    return Starlette(
+    web = Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/hooks/leads", leads, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        lifespan=_closing(db),
+        lifespan=_closing(db, cards),
     )
+    web.state.cards = cards  # what a test closes when it has used the app without a lifespan
+    return web
 
 
-def _closing(db: Database) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _closing(
+    db: Database, cards: handoff.CardPoster
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await cards.close()
         db.close()
 
     return lifespan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -68,6 +69,10 @@ def web_client(*, token: str | None, base_url: str) -> WebClient:
     return WebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
 
 
-def async_web_client(*, token: str | None, base_url: str) -> AsyncWebClient:
-    """An asyncio client, for the web process."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=async_retry_handlers())
+def async_web_client(
+    *, token: str | None, base_url: str, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """An asyncio client, for the web process; with `session`, its connections are kept."""
+    return AsyncWebClient(
+        token=token, base_url=base_url, session=session, retry_handlers=async_retry_handlers()
+    )

@@ -21,9 +21,19 @@ from sqlalchemy import Engine
 from core.cards import lead_card, reminder
 from core.hours import WorkingHours, read_hours, worked
 from storage.db import session_scope
-from storage.handoffs import record_card, setup_of
+from storage.handoffs import setup_of
 from storage.models import Handoff, HandoffPost
-from storage.posts import CARD, REMINDER, claim, finish, overdue, release, unposted_cards
+from storage.posts import (
+    CARD,
+    REMINDER,
+    Posted,
+    claim,
+    finish,
+    overdue,
+    record_posted,
+    release,
+    unposted_cards,
+)
 
 log = logging.getLogger("tandem.handoff")
 
@@ -45,8 +55,7 @@ def post_card(
     except (SlackApiError, SlackClientError, OSError) as error:
         return _give_back(engine, post, clock, error)
     with session_scope(engine) as session:
-        record_card(session=session, handoff_id=handoff.id or 0, message_ts=str(answer["ts"]))
-        finish(session=session, post=post, now=clock())
+        record_posted(session, [Posted(post, str(answer["ts"]), clock())])
     return True
 
 

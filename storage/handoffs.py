@@ -46,13 +46,6 @@ def get_handoff(*, session: Session, team_id: str, handoff_id: int) -> Handoff |
     return found if found is not None and found.team_id == team_id else None
 
 
-def record_card(*, session: Session, handoff_id: int, message_ts: str) -> None:
-    """Remember where the lead's card is, so clicks and the clock can update it."""
-    session.execute(
-        update(Handoff).where(col(Handoff.id) == handoff_id).values(message_ts=message_ts)
-    )
-
-
 @dataclass(frozen=True)
 class Decision:
     """What became of an accept or reject: `won` if this click decided it."""

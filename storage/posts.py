@@ -8,9 +8,10 @@ or Slack kept refusing) may be taken over by anyone; `attempts` is the fencing t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, case, exists, or_, select, tuple_, update
 from sqlmodel import Session, col
 
 from storage.db import on_conflict_insert
@@ -122,3 +123,37 @@ def overdue(*, session: Session, now: datetime, limit: int = 500) -> Sequence[Ha
         .order_by(col(Handoff.due_at))
         .limit(limit)
     ).all()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A card Slack has taken: the claim it was posted under, and where it is."""
+
+    post: HandoffPost
+    message_ts: str
+    now: datetime
+
+
+def record_posted(session: Session, batch: Sequence[Posted]) -> list[bool]:
+    """Remember where each card is, and mark its claim done, in one statement each for the
+    whole batch; for each, whether the claim was still ours (if not, another poster took it
+    over and may post it again)."""
+    where = {item.post.handoff_id: item.message_ts for item in batch}
+    session.execute(
+        update(Handoff)
+        .where(col(Handoff.id).in_(where))
+        .values(message_ts=case(where, value=col(Handoff.id)))
+    )
+    held = [(item.post.id, item.post.attempts) for item in batch]
+    done = set(
+        session.scalars(
+            update(HandoffPost)
+            .where(
+                tuple_(col(HandoffPost.id), col(HandoffPost.attempts)).in_(held),
+                col(HandoffPost.status) == CLAIMED,
+            )
+            .values(status=DONE, lease_until=None, updated_at=max(item.now for item in batch))
+            .returning(col(HandoffPost.id))
+        )
+    )
+    return [item.post.id in done for item in batch]

@@ -219,3 +219,4 @@ async def slack(settings: Settings, db: Database, clock: SetClock) -> AsyncItera
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
         yield SignedSlack(http)
+    await web.state.cards.close()

@@ -19,7 +19,7 @@ from handlers.command import Asked, command, querying, saving
 from handlers.common import Actor, in_a_dm, in_time, post_note, usage_reply
 from handlers.forms import Submitted, View, on_submission, open_form
 from handlers.handoff import views
-from handlers.handoff.hook import lead_hook, token_hash
+from handlers.handoff.hook import CardPoster, lead_hook, token_hash
 from handlers.handoff.parse import (
     HandoffError,
     SetupRequest,
@@ -36,7 +36,7 @@ from storage.handoff_stats import handoff_stats
 from storage.handoffs import Decision, accept, get_handoff, reject, setup_of, update_setup
 from storage.models import Handoff
 
-__all__ = ["lead_hook", "register"]
+__all__ = ["CardPoster", "lead_hook", "register"]
 
 SETUP_FORM = "handoff_setup_form"
 REJECT_FORM = "handoff_reject_form"

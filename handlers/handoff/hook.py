@@ -1,8 +1,8 @@
 """`POST /hooks/leads`: leads handed over by a marketing tool, a CRM workflow or a script.
 
-The answer never waits on Slack: the handoff and the claim on its card commit together,
-the caller gets 202, and the card is posted afterwards on a small thread pool. A card
-Slack refuses is given back for the clock to post (core.handoff_posts).
+The answer never waits on Slack: the handoff and the claim on its card commit together
+(a batch at a time, storage.intake), the caller gets 202, and a CardPoster posts the card
+afterwards. A card Slack refuses is given back for the clock to post (core.handoff_posts).
 """
 
 from __future__ import annotations
@@ -11,26 +11,28 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from functools import partial
 
-from slack_sdk import WebClient
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.services import Services
-from core.handoff_posts import LEASE, post_card
+from bot.slack import async_web_client
+from core.cards import lead_card
+from core.handoff_posts import LEASE, RETRY
 from core.hours import deadline, read_hours
 from handlers.handoff.parse import MAX_BODY, TOO_LARGE, HookError, parse_lead
 from storage import limits
 from storage.intake import NO_CHANNEL, UNKNOWN, Incoming, Received, receive_many
-from storage.models import HandoffSetup
+from storage.models import Handoff, HandoffPost, HandoffSetup
+from storage.posts import Posted, record_posted, release
 
 log = logging.getLogger("tandem.handoff")
-# Card posts wait on Slack; they get their own threads, so reads of the database don't queue.
-_POSTERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="card")
+CARDS_AT_ONCE = 16  # cards waiting on Slack at once; more wait their turn
 
 UNAUTHORIZED = "Send the webhook secret from `/handoff token` as `Authorization: Bearer …`."
 BAD_KEY = f"Header “Idempotency-Key” must be 1 to {limits.REFERENCE} characters."
@@ -62,13 +64,67 @@ async def _body(request: Request) -> bytes:
     return bytes(body)
 
 
-def _settled(future: asyncio.Future[bool]) -> None:
-    if future.exception() is not None:
-        log.error("posting a lead card failed", exc_info=future.exception())
+class CardPoster:
+    """Posts the cards of leads just stored: on the web process's event loop, a few at a
+    time, over one pool of kept-alive connections to Slack; each posted card is recorded
+    through the group commit, and one Slack refused is given back for the clock."""
+
+    def __init__(self, *, services: Services) -> None:
+        self._services = services
+        self._client: AsyncWebClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._gate = asyncio.Semaphore(CARDS_AT_ONCE)
+        self._running: set[asyncio.Task[None]] = set()
+
+    def post(self, handoff: Handoff, claim: HandoffPost) -> None:
+        """Post the card soon, without waiting for it."""
+        task = asyncio.ensure_future(self._post(handoff, claim))
+        self._running.add(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("posting a lead card failed", exc_info=task.exception())
+
+    def _slack(self) -> AsyncWebClient:
+        if self._client is None:
+            settings = self._services.settings
+            self._session = aiohttp.ClientSession()
+            self._client = async_web_client(
+                token=settings.slack_bot_token,
+                base_url=settings.slack_api_url,
+                session=self._session,
+            )
+        return self._client
+
+    async def _post(self, handoff: Handoff, claim: HandoffPost) -> None:
+        db, card = self._services.db, lead_card(handoff)
+        async with self._gate:
+            try:
+                answer = await self._slack().chat_postMessage(
+                    channel=handoff.channel_id,
+                    text=card.text,
+                    blocks=card.blocks,
+                    unfurl_links=False,
+                )
+            except (SlackApiError, SlackClientError, aiohttp.ClientError, OSError) as error:
+                log.warning("could not post the card of handoff %s: %s", handoff.id, error)
+                now = self._services.now()
+                await db.write(release, post=claim, retry_at=now + RETRY, now=now)
+                return
+        await db.write_many(record_posted, Posted(claim, str(answer["ts"]), self._services.now()))
+
+    async def close(self) -> None:
+        """Let the cards on their way finish (a few seconds at most), then close the pool."""
+        if self._running:
+            await asyncio.wait(self._running, timeout=5)
+        if self._session is not None:
+            await self._session.close()
 
 
-def lead_hook(*, services: Services, client: WebClient) -> Callable[[Request], Awaitable[Response]]:
-    """The endpoint, posting cards with `client`."""
+def lead_hook(*, services: Services, cards: CardPoster) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint; `cards` posts the cards of the leads it stores."""
     db = services.db
 
     def due(now: datetime) -> Callable[[HandoffSetup], datetime]:
@@ -107,17 +163,7 @@ def lead_hook(*, services: Services, client: WebClient) -> Callable[[Request], A
             return _refuse(409, NO_CHANNEL_SET)
         assert isinstance(received, Received)
         if received.card is not None and received.handoff is not None:
-            posting = partial(
-                post_card,
-                engine=db.engine,
-                client=client,
-                handoff=received.handoff,
-                post=received.card,
-                clock=services.now,
-            )
-            asyncio.get_running_loop().run_in_executor(_POSTERS, posting).add_done_callback(
-                _settled
-            )
+            cards.post(received.handoff, received.card)
         status = 202 if received.created else 200
         return JSONResponse({"ok": True, "handoff": received.handoff_id}, status_code=status)
 
