@@ -22,6 +22,7 @@ import handlers
 from bot.services import Services
 from bot.slack import async_web_client
 from handlers import handoff
+from handlers.command import listen_for_commands
 from storage.db import Database, ping
 
 
@@ -71,6 +72,7 @@ def create_app(*, services: Services) -> AsyncApp:
         process_before_response=True,
         logger=_LOG,
     )
+    listen_for_commands(app)
     for feature in features():
         feature.register(app, services)
     return app

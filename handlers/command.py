@@ -7,6 +7,8 @@ usage). A feature says only what each of those does.
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from logging import Logger
@@ -103,6 +105,15 @@ def opening(build: Callable[[Asked], View]) -> Verb:
     return verb
 
 
+Dispatch = Callable[
+    [AsyncAck, dict[str, Any], AsyncBoltContext, AsyncWebClient, Logger], Awaitable[None]
+]
+# Every app's commands, by name. Bolt tries listeners one by one, in the order they were
+# registered, and matching each costs time on every request: one listener for all of an
+# app's commands makes any command match at the first try.
+_COMMANDS: weakref.WeakKeyDictionary[AsyncApp, dict[str, Dispatch]] = weakref.WeakKeyDictionary()
+
+
 def command(
     app: AsyncApp,
     name: str,
@@ -117,7 +128,7 @@ def command(
     whole text when no verb matches (without it, the person is shown the usage).
     """
 
-    async def listener(
+    async def dispatch(
         ack: AsyncAck,
         command: dict[str, Any],
         context: AsyncBoltContext,
@@ -141,4 +152,31 @@ def command(
         else:
             await ack(text=usage_reply(f"`{name} {verb}` means nothing to Tandem.", usage))
 
-    app.command(name)(listener)
+    listen_for_commands(app)[name] = dispatch
+
+
+def listen_for_commands(app: AsyncApp) -> dict[str, Dispatch]:
+    """The app's table of commands, made with the one listener for them all if it has none;
+    called before any other listener is registered, so a command is matched first."""
+    if app not in _COMMANDS:
+        _COMMANDS[app] = {}
+        app.command(re.compile(r"^/"))(_commands_of(_COMMANDS[app]))
+    return _COMMANDS[app]
+
+
+def _commands_of(table: Mapping[str, Dispatch]) -> Dispatch:
+
+    async def listener(
+        ack: AsyncAck,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        logger: Logger,
+    ) -> None:
+        dispatch = table.get(str(command.get("command", "")))
+        if dispatch is None:  # a command of the manifest this build does not know
+            await ack(text="Tandem does not know that command.")
+            return
+        await dispatch(ack, command, context, client, logger)
+
+    return listener

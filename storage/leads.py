@@ -49,45 +49,69 @@ def save_ratings(session: Session, writes: Sequence[RatingWrite]) -> list[bool]:
         key = (write.team_id, write.rating.lead_ref.casefold(), write.user_id)
         replaced_in_batch.append(key in rows)
         rows[key] = _row(write, lead_key=key[1])
-    existed = _upsert(session, list(rows.values()))
-    _report_handed_over(session, [w for w in writes if w.report])
+    existed, handed = _upsert(session, list(rows.values()))
+    _report_handed_over(session, [w for w in writes if w.report], handed)
     return [
         again or existed[(w.team_id, w.rating.lead_ref.casefold(), w.user_id)]
         for w, again in zip(writes, replaced_in_batch, strict=True)
     ]
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], bool]:
-    """INSERT … ON CONFLICT DO UPDATE; which of the rows' keys were there before."""
+Key = tuple[str, str, str]  # (team, lead key, user)
+# In RETURNING, `lead_rating` is the row just written (SQLAlchemy does not correlate there).
+_HANDED_OVER: Any = literal_column(
+    "EXISTS (SELECT 1 FROM handoff WHERE handoff.team_id = lead_rating.team_id "
+    "AND handoff.lead_key = lead_rating.lead_key)"
+)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> tuple[dict[Key, bool], set[Key]]:
+    """INSERT … ON CONFLICT DO UPDATE; which of the rows' keys were there before, and which
+    rate a lead that came through a handoff."""
     table = LeadRating.__table__  # type: ignore[attr-defined]
     keys = [(row["team_id"], row["lead_key"], row["user_id"]) for row in rows]
     identity = (table.c.team_id, table.c.lead_key, table.c.user_id)
     statement = on_conflict_insert(session)(table)
     if session.get_bind().dialect.name == "postgresql":
-        # xmax is 0 on a freshly inserted row version and set on an updated one.
-        returning: tuple[Any, ...] = (*identity, literal_column("xmax <> 0"))
-        existed = {}
+        # xmax is 0 on a freshly inserted row version and set on an updated one; asking
+        # here whether the lead was handed over saves a round trip per batch.
+        returning: tuple[Any, ...] = (*identity, literal_column("xmax <> 0"), _HANDED_OVER)
+        existed, handed = {}, set()
     else:
         returning = ()
         found = session.execute(select(*identity).where(tuple_(*identity).in_(keys)))
         existed = {tuple(row): True for row in found}
+        team, lead = col(Handoff.team_id), col(Handoff.lead_key)
+        leads = {(row_team, row_lead) for row_team, row_lead, _ in keys}
+        earlier = session.execute(select(team, lead).where(tuple_(team, lead).in_(leads)))
+        handed_leads = {tuple(row) for row in earlier}
+        handed = {key for key in keys if key[:2] in handed_leads}
     statement = statement.on_conflict_do_update(
         index_elements=["team_id", "lead_key", "user_id"],
         set_={name: statement.excluded[name] for name in _UPDATED},
     )
     if returning:
         result = session.execute(statement.returning(*returning), rows)
-        existed = {tuple(row[:3]): bool(row[3]) for row in result}
+        for row in result:
+            existed[tuple(row[:3])] = bool(row[3])
+            if row[4]:
+                handed.add(tuple(row[:3]))
     else:
         session.execute(statement, rows)
-    return {key: existed.get(key, False) for key in keys}
+    return {key: existed.get(key, False) for key in keys}, handed
 
 
-def _report_handed_over(session: Session, writes: Sequence[RatingWrite]) -> None:
+def _report_handed_over(
+    session: Session, writes: Sequence[RatingWrite], handed_keys: set[Key]
+) -> None:
     """Queue a `lead.rated` event for each rating of a lead that came through a handoff."""
-    if not writes:
+    keys = {
+        (w.team_id, w.rating.lead_ref.casefold())
+        for w in writes
+        if (w.team_id, w.rating.lead_ref.casefold(), w.user_id) in handed_keys
+    }
+    if not keys:
         return
-    keys = {(w.team_id, w.rating.lead_ref.casefold()) for w in writes}
     # Locking the handoffs orders this event after an accept or rejection in flight
     # (which holds the same row), so a lead's events keep the order of its changes.
     found = session.execute(

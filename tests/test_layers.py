@@ -16,7 +16,15 @@ MAY_IMPORT = {
     "core": ("core", "storage"),
     "scheduler": ("scheduler", "core", "storage", "bot.config", "bot.slack"),
     # A command may ask the agenda builder for a preview.
-    "handlers": ("handlers", "core", "storage", "bot.config", "bot.services", "scheduler.agenda"),
+    "handlers": (
+        "handlers",
+        "core",
+        "storage",
+        "bot.config",
+        "bot.services",
+        "bot.slack",
+        "scheduler.agenda",
+    ),
     # Settings, the Slack client and the listeners' services, which the layers above share.
     "bot": ("bot.config", "bot.slack", "bot.services", "core", "storage"),
 }
