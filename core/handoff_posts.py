@@ -1,8 +1,9 @@
 """Posting a handoff's card and its SLA reminder: claimed first, so each is posted once.
 
-The web process posts a card right after its handoff commits (the claim was made in that
-same transaction); the clock posts cards whose claim ran out (Slack kept refusing, or the
-web process died) and the one reminder of each overdue lead. Both go through here.
+The web process posts a card right after its handoff commits, under the claim made in that
+same transaction (handlers.handoff.hook.CardPoster, on its event loop). The clock, through
+here, posts the cards whose claim ran out (Slack kept refusing, or the web process died)
+and the one reminder of each overdue lead. Both record a card with storage.posts.
 
 As with meeting reminders, one window stays open: Slack takes no idempotency key, so a
 post Slack accepted in the instant before its claim was recorded is posted again.
