@@ -13,31 +13,23 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import drive, free_port, fresh_database, serve  # noqa: E402
+
 from storage.db import normalize_url  # noqa: E402
 from tests.slack_client import signature  # noqa: E402
 
 SECRET = "bench-secret"
-ADMIN_URL = os.environ.get("TANDEM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_requests(path: Path, count: int) -> None:
@@ -59,53 +51,6 @@ def write_requests(path: Path, count: int) -> None:
                 }
             )
             out.write(f"{now}\t{signature(secret=SECRET, timestamp=now, body=body)}\t{body}\n")
-
-
-def fresh_database() -> str:
-    admin = create_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text('DROP DATABASE IF EXISTS "tandem_bench" WITH (FORCE)'))
-        connection.execute(text('CREATE DATABASE "tandem_bench"'))
-    url = admin.url.set(database="tandem_bench").render_as_string(hide_password=False)
-    admin.dispose()
-    return url
-
-
-def serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{command} did not start")
-
-
-def drive(port: int, requests: Path, seconds: int, connections: int) -> dict[str, int]:
-    threads = 2
-    done = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(ROOT / "bench" / "lead.lua"),
-            f"http://127.0.0.1:{port}",
-            "--",
-            str(requests),
-            str(threads),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
-    return {k: int(v) for k, v in (pair.split("=") for pair in line.split()[1:])}
 
 
 def report(name: str, r: dict[str, int]) -> float:
@@ -146,7 +91,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tandem-bench-"))
     requests = workdir / "requests.tsv"
     write_requests(requests, args.requests)
-    database = fresh_database()
+    database = fresh_database("tandem_bench")
     base_env = {
         **os.environ,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -164,10 +109,10 @@ def main() -> None:
             env = {**base_env, **extra, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
             server = serve(command, env, port)
             try:
-                drive(port, requests, 2, args.connections)  # warm up
+                drive(port, "lead.lua", requests, 2, args.connections)  # warm up
                 if name == "tandem":
                     _clear(database)
-                results[name] = drive(port, requests, args.seconds, args.connections)
+                results[name] = drive(port, "lead.lua", requests, args.seconds, args.connections)
             finally:
                 server.terminate()
                 server.wait(timeout=30)

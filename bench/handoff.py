@@ -23,9 +23,7 @@ import json
 import os
 import resource
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,13 +38,14 @@ from sqlalchemy import Engine, create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import drive, free_port, fresh_database, serve  # noqa: E402
+
 from handlers.handoff.hook import token_hash  # noqa: E402
 from storage.db import normalize_url, session_scope  # noqa: E402
 from storage.handoffs import update_setup  # noqa: E402
 from storage.models import utcnow  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 
-ADMIN_URL = os.environ.get("TANDEM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test")
 DATABASE = "tandem_bench_handoff"
 # The measured workspaces, and one for the warm-up whose leads and cards are left out.
 TEAMS = {f"T{n}": f"C{n}" for n in range(1, 5)}
@@ -56,12 +55,6 @@ CARD_TEXT = "New lead handed over: "
 
 def secret_of(team: str) -> str:
     return f"bench-hook-{team.lower()}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def lead_body(ref: str, n: int) -> str:
@@ -86,28 +79,6 @@ def write_requests(path: Path, prefix: str, count: int, teams: list[str]) -> Non
         for n in range(count):
             team = teams[n % len(teams)]
             out.write(f"{secret_of(team)}\t{lead_body(f'{prefix}-{n}', n)}\n")
-
-
-def fresh_database() -> str:
-    admin = create_engine(normalize_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
-    admin.dispose()
-    return url
-
-
-def serve(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{command} did not start")
 
 
 def set_up_workspaces(engine: Engine) -> None:
@@ -153,31 +124,6 @@ def cpu_seconds(server: int) -> dict[str, float]:
     busy = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
     used["other"] = (sum(busy) - busy[3] - busy[4]) / tick - sum(used.values())
     return used
-
-
-def drive(port: int, requests: Path, seconds: int, connections: int) -> dict[str, int]:
-    threads = 2
-    done = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(ROOT / "bench" / "handoff.lua"),
-            f"http://127.0.0.1:{port}",
-            "--",
-            str(requests),
-            str(threads),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("RESULT "))
-    return {k: int(v) for k, v in (pair.split("=") for pair in line.split()[1:])}
 
 
 def card_ref(params: dict[str, Any]) -> str:
@@ -334,7 +280,7 @@ def main() -> None:
     requests, warm_requests = workdir / "leads.tsv", workdir / "warm.tsv"
     write_requests(requests, "BENCH", args.requests, list(TEAMS))
     write_requests(warm_requests, "WARM", 20_000, [WARM_TEAM])
-    database = fresh_database()
+    database = fresh_database(DATABASE)
     fake = FakeSlack().start()
     port = free_port()
     env = {
@@ -355,10 +301,12 @@ def main() -> None:
     engine = create_engine(normalize_url(database))
     try:
         set_up_workspaces(engine)
-        drive(port, warm_requests, 2, args.connections)  # warm up, in its own workspace
+        drive(
+            port, "handoff.lua", warm_requests, 2, args.connections
+        )  # warm up, in its own workspace
         wait_quiet(engine, fake, WARM_CHANNEL)
         before = cpu_seconds(server.pid)
-        r = drive(port, requests, args.seconds, args.connections)
+        r = drive(port, "handoff.lua", requests, args.seconds, args.connections)
         after = cpu_seconds(server.pid)
         rate = r["requests"] / (r["duration_us"] / 1e6)
         print(

@@ -34,13 +34,6 @@ def update_setup(*, session: Session, team_id: str, now: datetime, **fields: Any
     return setup
 
 
-def setup_for_token(*, session: Session, token_hash: str) -> HandoffSetup | None:
-    """The setup whose webhook secret hashes to `token_hash`."""
-    return session.scalars(
-        select(HandoffSetup).where(col(HandoffSetup.token_hash) == token_hash)
-    ).first()
-
-
 def get_handoff(*, session: Session, team_id: str, handoff_id: int) -> Handoff | None:
     found = session.get(Handoff, handoff_id)
     return found if found is not None and found.team_id == team_id else None
