@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.stub_http import QuietHandler
+
 
 @dataclass
 class Call:
@@ -170,20 +172,14 @@ class FakeSlack:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.body()
                 path = self.path.split("?")[0]
                 if path.startswith("/api/upload/"):
                     with fake._lock:
                         fake.uploads[path.rsplit("/", 1)[1]] = body
-                    self._send(200, b"OK", {"Content-Type": "text/plain"})
+                    self.answer(200, b"OK", {"Content-Type": "text/plain"})
                     return
                 method = path.removeprefix("/api/")
                 params = _params(body, self.headers.get("Content-Type", ""))
@@ -207,20 +203,12 @@ class FakeSlack:
                     return
                 if failure is not None:
                     payload = json.dumps({"ok": False, "error": "ratelimited"}).encode()
-                    self._send(failure.status, payload, failure.headers)
+                    self.answer(failure.status, payload, failure.headers)
                     return
                 answer = json.dumps(fake._answer(method, params)).encode()
-                self._send(200, answer, {"Content-Type": "application/json"})
+                self.answer(200, answer, {"Content-Type": "application/json"})
 
             do_GET = do_POST
-
-            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 

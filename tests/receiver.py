@@ -13,7 +13,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.stub_http import QuietHandler
 
 DROP = 0  # a `fail` status meaning: close the connection without answering
 
@@ -96,15 +97,9 @@ class Receiver:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.body()
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 with receiver._lock:
                     failure = receiver._failures.popleft() if receiver._failures else None
@@ -117,11 +112,7 @@ class Receiver:
                     return
                 time.sleep(delay)
                 answer = b'{"ok": true}' if status < 300 else b'{"error": "oops"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(answer)
+                headers = {"Content-Type": "application/json", "Connection": "close"}
+                self.answer(status, answer, headers)
 
         return Handler

@@ -87,6 +87,20 @@ def _accepted(engine: Engine, lead: str, *, by: str = "U1", at: datetime = NOW) 
     return handoff_id
 
 
+def _rejected(engine: Engine, lead: str, *, unmet: tuple[str, ...], at: datetime) -> None:
+    handoff_id = _hand_over(engine, lead, at=at)
+    with session_scope(engine) as session:
+        reject(
+            session=session,
+            team_id="T1",
+            handoff_id=handoff_id,
+            user_id="U3",
+            reason="no budget this year",
+            unmet=unmet,
+            now=at,
+        )
+
+
 def _rated(engine: Engine, lead: str, *, by: str, score: int, at: datetime) -> None:
     with session_scope(engine) as session:
         add_rating(
@@ -122,17 +136,7 @@ def test_each_event_arrives_once_signed(
     _set_receiver(engine, receiver.url)
     _accepted(engine, "ACME-42")
     _rated(engine, "ACME-42", by="U2", score=4, at=NOW + timedelta(minutes=1))
-    rejected = _hand_over(engine, "GLOBEX-7")
-    with session_scope(engine) as session:
-        reject(
-            session=session,
-            team_id="T1",
-            handoff_id=rejected,
-            user_id="U3",
-            reason="no budget this year",
-            unmet=("budget",),
-            now=NOW + timedelta(minutes=2),
-        )
+    _rejected(engine, "GLOBEX-7", unmet=("budget",), at=NOW + timedelta(minutes=2))
     report = deliver_events(engine=engine, http=http, now=NOW + timedelta(minutes=5))
     again = deliver_events(engine=engine, http=http, now=NOW + timedelta(minutes=10))
 
@@ -356,17 +360,7 @@ def test_no_receiver_queues_nothing(engine: Engine, receiver: Receiver, http: ht
     _set_receiver(engine, None)
     _accepted(engine, "ACME-42")
     _rated(engine, "ACME-42", by="U2", score=4, at=NOW)
-    rejected = _hand_over(engine, "GLOBEX-7")
-    with session_scope(engine) as session:
-        reject(
-            session=session,
-            team_id="T1",
-            handoff_id=rejected,
-            user_id="U3",
-            reason="no budget this year",
-            unmet=(),
-            now=NOW,
-        )
+    _rejected(engine, "GLOBEX-7", unmet=(), at=NOW)
 
     assert _events(engine) == []
     assert deliver_events(engine=engine, http=http, now=NOW) == EventReport()
