@@ -72,6 +72,7 @@ def build_agenda(
             agenda_blocks.handoffs(current, compared),
             agenda_blocks.collateral(current, compared),
             agenda_blocks.glossary(current),
+            [] if quarterly else agenda_blocks.stale_cards(current),
         ]
     )
     if quarterly:

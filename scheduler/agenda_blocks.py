@@ -111,7 +111,7 @@ def intel(now: Measures, before: Measures | None, changes: Changes) -> list[Bloc
             f"by {', '.join(user(a) for a in c.authors)}"
         )
         if before is not None:
-            line += trend(c.count, changes.earlier_mentions.get(c.name.casefold(), 0))
+            line += trend(c.count, changes.earlier_mentions.get(c.key, 0))
         competitors.append(line)
     posts = []
     for post in now.intel:
@@ -231,4 +231,20 @@ def glossary(now: Measures) -> list[Block]:
         [sections(terms, title="*Terms defined or changed*")]
         if terms
         else [[section(f"No terms were defined or changed. Define one: {EXAMPLES['glossary']}")]],
+    )
+
+
+def stale_cards(now: Measures) -> list[Block]:
+    """Competitors named in the period whose card nobody reviewed for 90 days."""
+    lines = [
+        f"*{escape(card.name)}* — "
+        + (f"last reviewed {card.reviewed_at:%-d %b %Y}" if card.reviewed_at else "never reviewed")
+        + f" ({plural(card.mentions, 'mention')}) · `/competitor edit {escape(card.name)}`"
+        for card in now.stale_cards
+    ]
+    if not lines:
+        return []
+    return topic(
+        "Competitor cards to review",
+        [sections(lines, title="*Named this month, not reviewed for 90 days*")],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from sqlmodel import Session
@@ -24,6 +24,7 @@ from storage.collateral import (
     new_collateral,
     unvoted_collateral,
 )
+from storage.competitors import StaleCard, stale_cards
 from storage.glossary import terms_changed
 from storage.handoff_stats import HandoffStats, handoff_stats
 from storage.intel import CompetitorMentions, intel_by_competitor, intel_by_kind, recent_intel
@@ -34,6 +35,7 @@ from storage.winloss import WinLossSummary, loss_competitors, top_loss_reasons, 
 INTEL_SHOWN = 60
 COLLATERAL_SHOWN = 20
 COMPETITORS_SHOWN = 10
+STALE_AFTER = timedelta(days=90)  # a competitor card unreviewed this long is stale
 
 
 class _Period(TypedDict):
@@ -67,6 +69,7 @@ class Measures:
     unvoted: Sequence[Collateral]
     terms: Sequence[GlossaryTerm]
     handoffs: HandoffStats
+    stale_cards: Sequence[StaleCard]  # of competitors named in the period
 
     @property
     def intel_count(self) -> int:
@@ -93,7 +96,7 @@ class Changes:
 
     competitors: Sequence[tuple[str, int]]  # named now, not in the period before
     loss_reasons: Sequence[tuple[str, int]]
-    earlier_mentions: dict[str, int]  # competitor key -> mentions in the period before
+    earlier_mentions: dict[str, int]  # resolved competitor key -> mentions in the period before
 
 
 def measure(*, session: Session, team_id: str, since: datetime, until: datetime) -> Measures:
@@ -116,6 +119,9 @@ def measure(*, session: Session, team_id: str, since: datetime, until: datetime)
         unvoted=unvoted_collateral(**period, limit=COLLATERAL_SHOWN),
         terms=terms_changed(**period),
         handoffs=handoff_stats(**period),
+        stale_cards=stale_cards(
+            **period, stale_before=until - STALE_AFTER, limit=COMPETITORS_SHOWN
+        ),
     )
 
 
@@ -129,7 +135,7 @@ def changes(*, session: Session, team_id: str, current: Measures, before: dateti
         team_id=team_id,
         since=before,
         until=current.since,
-        names=[c.name for c in current.competitors],
+        keys=[c.key for c in current.competitors],
     )
     return Changes(
         competitors=new_competitors(**window),

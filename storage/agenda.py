@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, literal, select
 from sqlmodel import Session, col
 
+from storage.competitors import mentions, resolved, shown_name
 from storage.intel import IntelKind
 from storage.models import Collateral, CollateralVote, GlossaryTerm, IntelPost, LeadRating, WinLoss
 from storage.winloss import Outcome
@@ -84,26 +85,6 @@ def activity(*, session: Session, team_id: str, since: datetime, until: datetime
     return Activity(collateral_added=int(row[0]), votes=int(row[1]), terms_changed=int(row[2]))
 
 
-def _competitor_names(team_id: str, since: datetime, until: datetime) -> Any:
-    """(key, name) of every competitor named in intel or in a deal report in a period."""
-    intel: Any = select(
-        col(IntelPost.subject_key).label("key"), col(IntelPost.subject).label("name")
-    ).where(
-        col(IntelPost.team_id) == team_id,
-        col(IntelPost.kind) == IntelKind.COMPETITOR,
-        col(IntelPost.subject_key).is_not(None),
-        *_between(col(IntelPost.created_at), since, until),
-    )
-    deals: Any = select(
-        col(WinLoss.competitor_key).label("key"), col(WinLoss.competitor).label("name")
-    ).where(
-        col(WinLoss.team_id) == team_id,
-        col(WinLoss.competitor_key).is_not(None),
-        *_between(col(WinLoss.reported_at), since, until),
-    )
-    return union_all(intel, deals).subquery()
-
-
 def new_competitors(
     *,
     session: Session,
@@ -115,16 +96,20 @@ def new_competitors(
 ) -> list[tuple[str, int]]:
     """Competitors named in [since, until) but not in [before, since), most mentions first.
 
-    Named means in a competitor intel post or as the competitor of a won or lost deal.
+    Named means in a competitor intel post or as the competitor of a won or lost deal;
+    spellings joined by `/competitor alias` are one competitor.
     """
-    now = _competitor_names(team_id, since, until)
-    then = _competitor_names(team_id, before, since)
-    mentions = func.count().label("mentions")
+    now = mentions(team_id, since=since, until=until)
+    then = mentions(team_id, since=before, until=since)
+    count = func.count().label("mentions")
+    card, on, name = shown_name(team_id, now.c.key, func.max(now.c.name))
     rows = session.execute(
-        select(func.max(now.c.name), mentions)
+        select(name, count)
+        .select_from(now)
+        .outerjoin(card, on)
         .where(now.c.key.not_in(select(then.c.key)))
         .group_by(now.c.key)
-        .order_by(mentions.desc(), now.c.key)
+        .order_by(count.desc(), now.c.key)
         .limit(limit)
     ).all()
     return [(name, int(n)) for name, n in rows]
@@ -162,18 +147,20 @@ def new_loss_reasons(
 
 
 def competitor_counts(
-    *, session: Session, team_id: str, since: datetime, until: datetime, names: Sequence[str]
+    *, session: Session, team_id: str, since: datetime, until: datetime, keys: Sequence[str]
 ) -> dict[str, int]:
-    """How often each of `names` (any case) was named in competitor intel in a period."""
-    if not names:
+    """How often each competitor of `keys` (resolved keys) was named in competitor intel."""
+    if not keys:
         return {}
-    key = col(IntelPost.subject_key)
+    alias, on, key = resolved(col(IntelPost.team_id), col(IntelPost.subject_key))
     rows = session.execute(
         select(key, func.count())
+        .select_from(IntelPost)
+        .outerjoin(alias, on)
         .where(
             col(IntelPost.team_id) == team_id,
             col(IntelPost.kind) == IntelKind.COMPETITOR,
-            key.in_([name.casefold() for name in names]),
+            key.in_(keys),
             *_between(col(IntelPost.created_at), since, until),
         )
         .group_by(key)

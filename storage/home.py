@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from storage.cadences import active_cadences
 from storage.collateral import CollateralScore, collateral_ranking
+from storage.competitors import CompetitorRow, competitor_list
 from storage.handoff_stats import HandoffStats, handoff_stats
 from storage.intel import intel_by_kind
 from storage.leads import LeadStats, lead_stats
@@ -17,6 +18,7 @@ from storage.models import Cadence
 from storage.winloss import WinLossSummary, winloss_summary
 
 TOP_COLLATERAL = 5
+TOP_COMPETITORS = 5
 
 
 class _Period(TypedDict):
@@ -34,6 +36,7 @@ class HomeData:
     collateral: tuple[CollateralScore, ...]
     handoffs: HandoffStats
     meetings: tuple[Cadence, ...]  # the active ones; the tab works out their next dates
+    competitors: tuple[CompetitorRow, ...] = ()  # most active first, aliases joined
 
 
 def home_data(*, session: Session, team_id: str, since: datetime, until: datetime) -> HomeData:
@@ -46,4 +49,5 @@ def home_data(*, session: Session, team_id: str, since: datetime, until: datetim
         collateral=tuple(collateral_ranking(**period, limit=TOP_COLLATERAL)),
         handoffs=handoff_stats(**period),
         meetings=tuple(active_cadences(session=session, team_id=team_id)),
+        competitors=tuple(competitor_list(**period, active_only=True, limit=TOP_COMPETITORS)),
     )

@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import column, func, select, table, text
 from sqlmodel import Session, col
 
+from storage.competitors import competitor_key, competitor_name, resolved, shown_name
 from storage.models import IntelPost
 from storage.receipts import claim_receipt
 
@@ -44,6 +45,7 @@ class NewIntel:
 
 @dataclass(frozen=True)
 class CompetitorMentions:
+    key: str  # storage.competitors.competitor_key, aliases resolved
     name: str
     count: int
     authors: tuple[str, ...]  # user ids, most posts first
@@ -66,12 +68,15 @@ def save_intel(
         session=session, team_id=team_id, key=receipt, now=now
     ):
         return False
+    subject, key = intel.subject, intel.subject.casefold() if intel.subject else None
+    if subject and intel.kind == IntelKind.COMPETITOR:
+        subject, key = competitor_name(subject), competitor_key(subject)
     session.add(
         IntelPost(
             team_id=team_id,
             kind=intel.kind,
-            subject=intel.subject,
-            subject_key=intel.subject.casefold() if intel.subject else None,
+            subject=subject,
+            subject_key=key,
             text=intel.text,
             author_id=author_id,
             posted_by=posted_by,
@@ -147,7 +152,11 @@ def intel_by_kind(
 def intel_by_competitor(
     *, session: Session, team_id: str, since: datetime, until: datetime, limit: int = 10
 ) -> list[CompetitorMentions]:
-    """Competitors mentioned in a period, most-mentioned first, with who mentioned them."""
+    """Competitors mentioned in a period, most-mentioned first, with who mentioned them.
+
+    Spellings joined by `/competitor alias` count as one competitor.
+    """
+    alias, on, key = resolved(col(IntelPost.team_id), col(IntelPost.subject_key))
     scope = (
         col(IntelPost.team_id) == team_id,
         col(IntelPost.kind) == IntelKind.COMPETITOR,
@@ -155,10 +164,13 @@ def intel_by_competitor(
         col(IntelPost.created_at) >= since,
         col(IntelPost.created_at) < until,
     )
-    key = col(IntelPost.subject_key)
     mentions = func.count().label("mentions")
+    card, card_on, name = shown_name(team_id, key, func.max(col(IntelPost.subject)))
     top = session.execute(
-        select(key, func.max(col(IntelPost.subject)), mentions)
+        select(key, name, mentions)
+        .select_from(IntelPost)
+        .outerjoin(alias, on)
+        .outerjoin(card, card_on)
         .where(*scope)
         .group_by(key)
         .order_by(mentions.desc(), key)
@@ -169,6 +181,8 @@ def intel_by_competitor(
     posts = func.count().label("posts")
     by_author = session.execute(
         select(key, col(IntelPost.author_id), posts)
+        .select_from(IntelPost)
+        .outerjoin(alias, on)
         .where(*scope, key.in_([row[0] for row in top]))
         .group_by(key, col(IntelPost.author_id))
         .order_by(key, posts.desc(), col(IntelPost.author_id))
@@ -177,6 +191,6 @@ def intel_by_competitor(
     for subject_key, author_id, _count in by_author:
         authors.setdefault(subject_key, []).append(author_id)
     return [
-        CompetitorMentions(name=name, count=int(count), authors=tuple(authors.get(k, ())))
+        CompetitorMentions(key=k, name=name, count=int(count), authors=tuple(authors.get(k, ())))
         for k, name, count in top
     ]

@@ -14,3 +14,4 @@ TERM = 100  # a glossary term
 DEFINITION = 2500  # a glossary definition
 TITLE = 300  # a collateral title
 URL = 2000  # a collateral link, as Slack shows it
+CARD_FIELD = 2000  # one curated field of a competitor card: four fit in one message

@@ -66,7 +66,10 @@ class IntelPost(SQLModel, table=True):
     """A piece of field intelligence: a competitor move, customer word, market signal."""
 
     __tablename__ = "intel_post"
-    __table_args__ = (Index("ix_intel_post_team_created", "team_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_intel_post_team_created", "team_id", "created_at"),
+        Index("ix_intel_post_team_subject", "team_id", "subject_key", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
@@ -88,6 +91,7 @@ class WinLoss(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "deal_key"),
         Index("ix_win_loss_team_reported", "team_id", "reported_at"),
+        Index("ix_win_loss_team_competitor", "team_id", "competitor_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -298,3 +302,43 @@ class OutboxEvent(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+class CompetitorCard(SQLModel, table=True):
+    """What both teams agreed to say about a competitor, and who last reviewed it."""
+
+    __tablename__ = "competitor_card"
+    __table_args__ = (UniqueConstraint("team_id", "competitor_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    competitor_key: str = Field(max_length=limits.NAME)  # storage.competitors.competitor_key
+    name: str = Field(max_length=limits.NAME)  # as shown
+    why_win: str = Field(default="", max_length=limits.CARD_FIELD)
+    why_lose: str = Field(default="", max_length=limits.CARD_FIELD)
+    pitch: str = Field(default="", max_length=limits.CARD_FIELD)
+    answer: str = Field(default="", max_length=limits.CARD_FIELD)
+    reviewed_by: str | None = Field(default=None, max_length=32)
+    reviewed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CompetitorAlias(SQLModel, table=True):
+    """Another spelling of a competitor: rows stored under `alias_key` count as `competitor_key`.
+
+    Resolved when read, so data stored before the alias joins too.
+    """
+
+    __tablename__ = "competitor_alias"
+    __table_args__ = (
+        UniqueConstraint("team_id", "alias_key"),
+        Index("ix_competitor_alias_team_competitor", "team_id", "competitor_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    alias_key: str = Field(max_length=limits.NAME)
+    alias: str = Field(max_length=limits.NAME)  # as typed
+    competitor_key: str = Field(max_length=limits.NAME)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)

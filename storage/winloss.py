@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Numeric, case, func, select, type_coerce
 from sqlmodel import Session, col
 
+from storage.competitors import competitor_key, competitor_name, resolved, shown_name
 from storage.models import WinLoss
 
 
@@ -54,8 +55,8 @@ def save_result(
     fields: dict[str, Any] = {
         "outcome": result.outcome,
         "deal_ref": result.deal_ref,
-        "competitor": result.competitor,
-        "competitor_key": result.competitor.casefold() if result.competitor else None,
+        "competitor": competitor_name(result.competitor) if result.competitor else None,
+        "competitor_key": competitor_key(result.competitor) if result.competitor else None,
         "amount": result.amount,
         "campaign": result.campaign,
         "reason": result.reason,
@@ -154,13 +155,22 @@ def top_loss_reasons(
 def loss_competitors(
     *, session: Session, team_id: str, since: datetime, until: datetime, limit: int = 10
 ) -> list[tuple[str, int]]:
-    """The competitors deals were lost to in a period, most losses first."""
-    return _losses_by(
-        session=session,
-        team_id=team_id,
-        since=since,
-        until=until,
-        column=col(WinLoss.competitor_key),
-        shown=col(WinLoss.competitor),
-        limit=limit,
-    )
+    """The competitors deals were lost to in a period, most losses first (aliases joined)."""
+    alias, on, key = resolved(col(WinLoss.team_id), col(WinLoss.competitor_key))
+    count = func.count().label("n")
+    card, card_on, name = shown_name(team_id, key, func.max(col(WinLoss.competitor)))
+    rows = session.execute(
+        select(name, count)
+        .select_from(WinLoss)
+        .outerjoin(alias, on)
+        .outerjoin(card, card_on)
+        .where(
+            *_period(team_id, since, until),
+            col(WinLoss.outcome) == Outcome.LOSS,
+            col(WinLoss.competitor_key).is_not(None),
+        )
+        .group_by(key)
+        .order_by(count.desc(), key)
+        .limit(limit)
+    ).all()
+    return [(name, int(n)) for name, n in rows]

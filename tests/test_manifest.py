@@ -26,6 +26,7 @@ def test_manifest_declares_what_the_spec_lists() -> None:
         "/cadence",
         "/handoff",
         "/glossary",
+        "/competitor",
     }
     assert [s["callback_id"] for s in features["shortcuts"]] == ["save_as_intel"]
     assert features["app_home"]["home_tab_enabled"] is True

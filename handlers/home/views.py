@@ -22,6 +22,8 @@ FIRST_STEPS = {
     "collateral": "No votes on collateral yet. Share a piece: "
     "`/collateral add https://example.com/case-study.pdf Hotel case study #hotels`, "
     "then click *Helpful*, *Not helpful* or *Used in a deal* on it.",
+    "competitors": "No competitor named yet. Name one in intel or a deal report, then open "
+    "its card: `/competitor Acme`.",
     "handoffs": "No leads handed over yet. A team lead can set up the handoff in a channel: "
     "`/handoff set sla:4h`, then send leads to the webhook.",
     "meetings": f"No meetings scheduled. A team lead can set one in its channel: "
@@ -51,6 +53,15 @@ def _intel(data: HomeData) -> str:
         return FIRST_STEPS["intel"]
     ranked = sorted(data.intel.items(), key=lambda item: (-item[1], item[0]))
     return " · ".join(f"{escape(kind)}: *{count:,}*" for kind, count in ranked)
+
+
+def _competitors(data: HomeData) -> str:
+    lines = [
+        f"*{escape(c.name)}*: {plural(c.intel, 'intel post')} · {plural(c.deals, 'deal')}"
+        + (f" · win rate *{c.win_rate:.0%}*" if c.win_rate is not None else "")
+        for c in data.competitors
+    ]
+    return bullets(lines, empty=FIRST_STEPS["competitors"])
 
 
 def _handoffs(data: HomeData) -> str:
@@ -113,6 +124,7 @@ def home_view(*, data: HomeData, now: datetime) -> dict[str, Any]:
         ("Lead score by campaign", _leads(data)),
         ("Field intel by kind", _intel(data)),
         ("Wins and losses", _results(data)),
+        ("Most active competitors", _competitors(data)),
         ("Lead handoffs", _handoffs(data)),
     ]
     blocks: list[Block] = [
