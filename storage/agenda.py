@@ -102,7 +102,8 @@ def new_competitors(
     now = mentions(team_id, since=since, until=until)
     then = mentions(team_id, since=before, until=since)
     count = func.count().label("mentions")
-    card, on, name = shown_name(team_id, now.c.key, func.max(now.c.name))
+    fallback = func.coalesce(func.max(now.c.own), func.max(now.c.name))
+    card, on, name = shown_name(team_id, now.c.key, fallback)
     rows = session.execute(
         select(name, count)
         .select_from(now)

@@ -71,14 +71,23 @@ def resolved(team: Any, key: Any) -> tuple[Any, Any, Any]:
     return alias, on, func.coalesce(col(alias.competitor_key), key)
 
 
+def spelling(alias: Any, name: Any) -> Any:
+    """The aggregate name of a group of rows by resolved key: a spelling stored under the
+    competitor's own key, else any of its aliases'."""
+    own = case((col(alias.competitor_key).is_(None), name))
+    return func.coalesce(func.max(own), func.max(name))
+
+
 def mentions(team_id: str, *, since: datetime | None = None, until: datetime | None = None) -> Any:
     """Every naming of a competitor in intel or deals (within [since, until) when given), as
-    rows (key, name, at, intel, win, loss, author), the key resolved through aliases."""
+    rows (key, name, own, at, intel, win, loss, author), the key resolved through aliases;
+    `own` is the name where the row's key is the competitor's own, not an alias."""
     ialias, ion, ikey = resolved(col(IntelPost.team_id), col(IntelPost.subject_key))
     intel: Any = (
         select(
             ikey.label("key"),
             col(IntelPost.subject).label("name"),
+            case((col(ialias.competitor_key).is_(None), col(IntelPost.subject))).label("own"),
             col(IntelPost.created_at).label("at"),
             literal(1).label("intel"),
             literal(0).label("win"),
@@ -99,6 +108,7 @@ def mentions(team_id: str, *, since: datetime | None = None, until: datetime | N
         select(
             dkey.label("key"),
             col(WinLoss.competitor).label("name"),
+            case((col(dalias.competitor_key).is_(None), col(WinLoss.competitor))).label("own"),
             col(WinLoss.reported_at).label("at"),
             literal(0).label("intel"),
             case((outcome == "win", 1), else_=0).label("win"),
@@ -181,12 +191,13 @@ def card_data(
     team_id: str,
     name: str,
     since: datetime,
-    until: datetime,
+    until: datetime | None = None,
     newest: int = 5,
     reasons: int = 3,
     items: int = 5,
 ) -> CardData:
-    """The card of the competitor `name` (or an alias of it), intel counted over [since, until)."""
+    """The card of the competitor `name` (or an alias of it), intel counted from `since`
+    (until `until`, when given)."""
     key = canonical_key(session=session, team_id=team_id, key=competitor_key(name))
     keys = select(_keys_of(team_id, key).c.key)
     card = session.scalars(
@@ -204,7 +215,9 @@ def card_data(
         col(IntelPost.kind) == COMPETITOR,
         col(IntelPost.subject_key).in_(keys),
     )
-    period = (col(IntelPost.created_at) >= since, col(IntelPost.created_at) < until)
+    period: tuple[Any, ...] = (col(IntelPost.created_at) >= since,)
+    if until is not None:
+        period += (col(IntelPost.created_at) < until,)
     intel_count, intel_ever, intel_name = session.execute(
         select(
             func.coalesce(func.sum(case((and_(*period), 1), else_=0)), 0),
@@ -365,16 +378,17 @@ def competitor_list(
     session: Session,
     team_id: str,
     since: datetime,
-    until: datetime,
+    until: datetime | None = None,
     active_only: bool = False,
     limit: int | None = None,
 ) -> list[CompetitorRow]:
-    """Every competitor ever named or given a card, with its intel and deals in
-    [since, until), most active first; with `active_only`, those named in the period."""
+    """Every competitor ever named or given a card, with its intel and deals since `since`
+    (until `until`, when given), most active first; with `active_only`, those named then."""
     m = mentions(team_id)
     cards: Any = select(
         col(CompetitorCard.competitor_key).label("key"),
         col(CompetitorCard.name).label("name"),
+        col(CompetitorCard.name).label("own"),
         col(CompetitorCard.updated_at).label("at"),
         literal(0).label("intel"),
         literal(0).label("win"),
@@ -382,14 +396,15 @@ def competitor_list(
         col(CompetitorCard.reviewed_by).label("author"),
     ).where(col(CompetitorCard.team_id) == team_id)
     every = union_all(select(m), cards).subquery()
-    within = and_(every.c.at >= since, every.c.at < until)
+    within = every.c.at >= since if until is None else and_(every.c.at >= since, every.c.at < until)
 
     def recent(column: Any) -> Any:
         return func.coalesce(func.sum(case((within, column), else_=0)), 0)
 
     intel, wins, losses = recent(every.c.intel), recent(every.c.win), recent(every.c.loss)
     activity = intel + wins + losses
-    card, on, name = shown_name(team_id, every.c.key, func.max(every.c.name))
+    fallback = func.coalesce(func.max(every.c.own), func.max(every.c.name))
+    card, on, name = shown_name(team_id, every.c.key, fallback)
     query = (
         select(every.c.key, name, intel, wins, losses)
         .select_from(every)
@@ -427,7 +442,8 @@ def stale_cards(
     before `stale_before`, or never; most mentioned first."""
     m = mentions(team_id, since=since, until=until)
     count = func.count().label("n")
-    card, on, name = shown_name(team_id, m.c.key, func.max(m.c.name))
+    fallback = func.coalesce(func.max(m.c.own), func.max(m.c.name))
+    card, on, name = shown_name(team_id, m.c.key, fallback)
     reviewed = func.max(col(card.reviewed_at))
     rows = session.execute(
         select(name, reviewed, count)

@@ -11,7 +11,13 @@ from enum import StrEnum
 from sqlalchemy import column, func, select, table, text
 from sqlmodel import Session, col
 
-from storage.competitors import competitor_key, competitor_name, resolved, shown_name
+from storage.competitors import (
+    competitor_key,
+    competitor_name,
+    resolved,
+    shown_name,
+    spelling,
+)
 from storage.models import IntelPost
 from storage.receipts import claim_receipt
 
@@ -165,7 +171,7 @@ def intel_by_competitor(
         col(IntelPost.created_at) < until,
     )
     mentions = func.count().label("mentions")
-    card, card_on, name = shown_name(team_id, key, func.max(col(IntelPost.subject)))
+    card, card_on, name = shown_name(team_id, key, spelling(alias, col(IntelPost.subject)))
     top = session.execute(
         select(key, name, mentions)
         .select_from(IntelPost)

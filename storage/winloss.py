@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import Numeric, case, func, select, type_coerce
 from sqlmodel import Session, col
 
-from storage.competitors import competitor_key, competitor_name, resolved, shown_name
+from storage.competitors import (
+    competitor_key,
+    competitor_name,
+    resolved,
+    shown_name,
+    spelling,
+)
 from storage.models import WinLoss
 
 
@@ -158,7 +164,7 @@ def loss_competitors(
     """The competitors deals were lost to in a period, most losses first (aliases joined)."""
     alias, on, key = resolved(col(WinLoss.team_id), col(WinLoss.competitor_key))
     count = func.count().label("n")
-    card, card_on, name = shown_name(team_id, key, func.max(col(WinLoss.competitor)))
+    card, card_on, name = shown_name(team_id, key, spelling(alias, col(WinLoss.competitor)))
     rows = session.execute(
         select(name, count)
         .select_from(WinLoss)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -39,27 +39,19 @@ SHARE = "competitor_share"
 def register(app: AsyncApp, services: Services) -> None:
     db = services.db
 
+    def since() -> datetime:
+        """The start of the card's and the list's window; it runs up to now, inclusive."""
+        return services.now() - timedelta(days=views.DAYS)
+
     async def read_card(team_id: str, name: str) -> CardData:
-        now = services.now()
         return await db.read(
-            card_data,
-            team_id=team_id,
-            name=name,
-            since=now - timedelta(days=views.DAYS),
-            until=now,
-            newest=views.NEWEST,
+            card_data, team_id=team_id, name=name, since=since(), newest=views.NEWEST
         )
 
     async def show(asked: Asked, name: str) -> None:
         data = await read_card(asked.team_id, name)
         if not data.known:
-            now = services.now()
-            rows = await db.read(
-                competitor_list,
-                team_id=asked.team_id,
-                since=now - timedelta(days=views.DAYS),
-                until=now,
-            )
+            rows = await db.read(competitor_list, team_id=asked.team_id, since=since())
             suggestions = nearest_names(name, (row.name for row in rows))
             await asked.ack(text=views.unknown(name, suggestions))
             return
@@ -77,13 +69,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await open_form(asked.ack, asked.client, trigger_id=asked.trigger_id, view=view)
 
     async def list_all(asked: Asked) -> None:
-        now = services.now()
-        rows = await db.read(
-            competitor_list,
-            team_id=asked.team_id,
-            since=now - timedelta(days=views.DAYS),
-            until=now,
-        )
+        rows = await db.read(competitor_list, team_id=asked.team_id, since=since())
         await asked.ack(text=f"{len(rows)} competitors", blocks=views.list_blocks(rows))
 
     async def alias(actor: Actor, request: Aliases) -> str:
