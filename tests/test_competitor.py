@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
@@ -17,7 +18,7 @@ from core.competitors import competitor_key, nearest_names
 from handlers.competitor import FORM, SHARE
 from handlers.competitor.parse import CompetitorError, parse_aliases, parse_name
 from scheduler.agenda import build_agenda
-from storage.db import session_scope
+from storage.db import alembic_config, make_engine, session_scope
 from storage.models import CompetitorAlias, CompetitorCard, IntelPost, WinLoss
 from tests.clock import SetClock
 from tests.factories import add_collateral, add_intel, add_result, add_vote, make_cadence
@@ -506,3 +507,38 @@ async def test_home_counts_aliases_as_one_competitor(
     home = shown(published["view"]["blocks"])
     assert "*Acme*: 2 intel posts · 1 deal · win rate *100%*" in home
     assert home.index("*Acme*") < home.index("*Initech*")
+
+
+def test_migration_gives_earlier_rows_the_one_key(tmp_path: Any) -> None:
+    """Rows stored before the competitor key are given it by the migration that brings it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.exec_driver_sql(
+            "INSERT INTO intel_post (team_id, kind, subject, subject_key, text, author_id, "
+            "posted_by, created_at) VALUES "
+            "('T1', 'competitor', 'competitor: ACME  Corp', 'competitor: acme  corp', 'x', "
+            "'U1', 'U1', '2026-01-01 00:00:00'), "
+            "('T1', 'customer', 'Globex  Corp', 'globex  corp', 'x', 'U1', 'U1', "
+            "'2026-01-01 00:00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO win_loss (team_id, outcome, deal_ref, deal_key, competitor, "
+            "competitor_key, reason, user_id, reported_at) VALUES ('T1', 'loss', 'D1', 'd1', "
+            "'Acme   Corp', 'acme   corp', 'price', 'U1', '2026-01-01 00:00:00')"
+        )
+        connection.commit()
+        command.upgrade(config, "head")
+        connection.commit()
+        rows = connection.exec_driver_sql(
+            "SELECT subject, subject_key FROM intel_post ORDER BY id"
+        ).all()
+        deal = connection.exec_driver_sql("SELECT competitor, competitor_key FROM win_loss").one()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("ACME Corp", "acme corp"),
+        ("Globex  Corp", "globex  corp"),
+    ]
+    assert tuple(deal) == ("Acme Corp", "acme corp")
