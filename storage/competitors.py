@@ -573,6 +573,7 @@ def add_aliases(
                     created_at=now,
                 )
             )
+        _merge_card(session, team_id, alias_key, key)
         # Whatever counted as the alias counts as the competitor now.
         session.execute(
             update(CompetitorAlias)
@@ -585,3 +586,26 @@ def add_aliases(
         added.append(competitor_name(alias))
     session.flush()
     return Aliased(name=shown, added=tuple(added), already=tuple(already))
+
+
+def _merge_card(session: Session, team_id: str, alias_key: str, key: str) -> None:
+    """A spelling that had a card of its own keeps no card: its text goes to the competitor's
+    card when that one was never reviewed (otherwise the reviewed card stands)."""
+    session.flush()
+    cards = {
+        card.competitor_key: card
+        for card in session.scalars(
+            select(CompetitorCard).where(
+                col(CompetitorCard.team_id) == team_id,
+                col(CompetitorCard.competitor_key).in_([alias_key, key]),
+            )
+        )
+    }
+    old, kept = cards.get(alias_key), cards.get(key)
+    if old is None:
+        return
+    if kept is not None and kept.reviewed_at is None and old.reviewed_at is not None:
+        for field in (*CARD_FIELDS, "reviewed_by", "reviewed_at"):
+            setattr(kept, field, getattr(old, field))
+        session.add(kept)
+    session.delete(old)

@@ -370,10 +370,15 @@ async def test_alias_joins_earlier_spellings_everywhere(
 
     again = reply_text(await slack.command("/competitor", "alias acme = ACME corp"))
     assert "“Acme Corp” already counted as *Acme*." in again
-    # Aliasing the competitor itself under another name brings its aliases along.
+    # Aliasing the competitor itself under another name brings its aliases and its card.
+    await slack.interaction(submit_card("Acme", why_win="Onboarding in days"))
     await slack.command("/competitor", "alias Acme Group = Acme")
     card = shown(blocks_of(await slack.command("/competitor", "acmesoft")))
     assert "Competitor: Acme Group" in card and "3 posts" in card
+    assert "Onboarding in days" in card and "Reviewed by <@U7>" in card
+    listed = reply_text(await slack.command("/competitor", "list"))
+    assert "*Acme Group* — 3 intel posts" in listed and "*Acme*" not in listed
+    assert count(engine, CompetitorCard) == 1
 
 
 async def test_aliases_stay_in_their_workspace(slack: SignedSlack, engine: Engine) -> None:
