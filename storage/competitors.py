@@ -50,8 +50,10 @@ CARD_FIELDS = ("why_win", "why_lose", "pitch", "answer")
 
 
 def competitor_name(text: str) -> str:
-    """A competitor's name as shown: blanks collapsed, without a leading `competitor:`."""
-    return " ".join(_PREFIX.sub("", " ".join(text.split())).split())
+    """A competitor's name as shown: blanks collapsed, without a leading `competitor:`
+    (unless that is all there is)."""
+    spaced = " ".join(text.split())
+    return " ".join(_PREFIX.sub("", spaced).split()) or spaced
 
 
 def competitor_key(text: str) -> str:

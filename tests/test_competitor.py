@@ -3,6 +3,7 @@ PostgreSQL; and the same competitor names in intel, deals, agendas and Home."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from alembic import command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
@@ -62,6 +65,16 @@ def test_one_key_whatever_the_spelling(typed: str) -> None:
     """Case, spacing and a leading `competitor:` make no difference to the key."""
     assert competitor_key(typed) == "acme"
     assert competitor_key("Acme   Corp") == competitor_key("acme corp") == "acme corp"
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_parsers_refuse_only_with_their_error(text: str) -> None:
+    """Whatever is typed, the parsers return a name or refuse with CompetitorError."""
+    for parse in (parse_name, parse_aliases):
+        with contextlib.suppress(CompetitorError):
+            parse(text)
+    assert competitor_key(competitor_key(text)) == competitor_key(text)
 
 
 def test_parse_names_and_aliases() -> None:

@@ -84,6 +84,11 @@ def tag_of(key: str) -> str:
     return "-".join(key.split())
 
 
+def as_option(name: str) -> str:
+    """The name as a command option's value: quoted when it has spaces."""
+    return f'"{escape(name)}"' if " " in name else escape(name)
+
+
 def review_line(card: CompetitorCard | None, *, name: str, now: datetime) -> str:
     """Who reviewed the card and when, and a stale mark past 90 days."""
     edit = f"`/competitor edit {escape(name)}`"
@@ -125,10 +130,7 @@ def _intel(data: CardData) -> list[Block]:
     head = f"*Intel, last {DAYS} days:* {plural(data.intel_count, 'post')}"
     if not data.intel_count:
         return [
-            section(
-                f"{head}. Post what you hear: "
-                f"`/intel competitor:{escape(data.name) if ' ' not in data.name else '…'} …`"
-            )
+            section(f"{head}. Post what you hear: `/intel competitor:{as_option(data.name)} …`")
         ]
     lines = [_post_line(post) for post in data.intel]
     more = data.intel_count - len(data.intel)
@@ -223,7 +225,7 @@ def unknown(name: str, suggestions: Sequence[str]) -> str:
         )
     return (
         f"Tandem knows no competitor called “{asked}” yet. Post intel about it "
-        f"(`/intel competitor:{asked} …`) or start its card: `/competitor edit {asked}`."
+        f"(`/intel competitor:{as_option(name)} …`) or start its card: `/competitor edit {asked}`."
     )
 
 
