@@ -8,6 +8,7 @@ header of every call, so each post is checked against the token its workspace wa
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -339,6 +340,65 @@ async def test_an_org_wide_install_serves_its_workspaces(
     slack_api.reset()
     assert run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
     assert posted_with(slack_api) == {"C7": token}
+
+    # The organization uninstalls: its event names no workspace, only the organization.
+    envelope = {
+        "enterprise_id": "E1",
+        "is_enterprise_install": True,
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": "Ev9",
+        "event_time": 1700000000,
+        "event": {"type": "app_uninstalled"},
+        "authorizations": [
+            {
+                "enterprise_id": "E1",
+                "team_id": None,
+                "user_id": "UBOT",
+                "is_bot": True,
+                "is_enterprise_install": True,
+            }
+        ],
+    }
+    gone = await tandem.post(json.dumps(envelope), content_type="application/json")
+    assert gone.status_code == 200
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(SLACK_BOTS)).scalar_one() == 0
+    slack_api.reset()
+    run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT + timedelta(days=1))
+    assert slack_api.calls_of("chat.postMessage") == []
+
+
+async def test_lead_cards_and_their_reminders_use_the_workspace_token(
+    tandem: SignedSlack,
+    slack_api: FakeSlack,
+    clock: SetClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    oauth: Settings,
+) -> None:
+    """A lead handed to T2 gets its card (web process) and SLA reminder (clock) with T2's token."""
+    for team in ("T1", "T2"):
+        assert (await install(tandem.http, slack_api, team)).status_code == 200
+    tokens = issued(slack_api)
+    await tandem.command("/handoff", "set sla:4h", user="ULEAD", team="T2", channel="C8")
+    shown = await tandem.command("/handoff", "token", user="ULEAD", team="T2", channel="C8")
+    secret = re.search(r"tdm_[A-Za-z0-9_-]+", shown.text)
+    assert secret is not None, shown.text
+    slack_api.reset()
+    lead = await tandem.http.post(
+        "/hooks/leads", json={"lead": "ACME-42"}, headers={"Authorization": f"Bearer {secret[0]}"}
+    )
+    assert lead.status_code == 202
+    (card,) = await slack_api.sent_soon("chat.postMessage")
+    assert card["channel"] == "C8"
+    assert [c.token for c in slack_api.calls_of("chat.postMessage")] == [tokens["T2"]]
+
+    slack_api.reset()
+    assert run_clock(monkeypatch, tmp_path, oauth, clock.now + timedelta(hours=5)) == 0
+    (reminder,) = slack_api.calls_of("chat.postMessage")
+    assert reminder.params["thread_ts"] and reminder.token == tokens["T2"]
+    assert [c.token for c in slack_api.calls_of("chat.update")] == [tokens["T2"]]
 
 
 def test_the_manifest_asks_for_what_oauth_installs() -> None:
