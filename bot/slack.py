@@ -116,11 +116,16 @@ def workspace_clients(*, settings: Settings, engine: Engine, timeout: int) -> We
         client.timeout = timeout
         return client
     tokens = workspace_tokens(settings=settings, engine=engine)
+    gone: set[str] = set()  # said once per process, not on every tick
 
     def client_for(team_id: str) -> WebClient | None:
         token = tokens(team_id)
         if token is None:
+            if team_id not in gone:
+                gone.add(team_id)
+                log.info("skipping workspace %s: Tandem is no longer installed there", team_id)
             return None
+        gone.discard(team_id)
         client = web_client(token=token, base_url=settings.slack_api_url)
         client.timeout = timeout
         return client

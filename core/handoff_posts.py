@@ -111,7 +111,7 @@ def run_handoffs(
 
     A workspace that uninstalled Tandem is skipped (see core.workspaces).
     """
-    slack = Workspaces(client, log=log)
+    slack = Workspaces(client)
     with session_scope(engine) as session:
         cards = list(unposted_cards(session=session, now=now))
     posted = 0

@@ -7,7 +7,6 @@ which answers None for a workspace that uninstalled Tandem or revoked its token.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
@@ -17,16 +16,15 @@ ClientFor = Callable[[str], WebClient | None]
 
 
 class Workspaces:
-    """One run's clients: each workspace looked up once, one log line for each one skipped."""
+    """One run's clients, each workspace's looked up once."""
 
-    def __init__(self, slack: WebClient | ClientFor, *, log: logging.Logger) -> None:
+    def __init__(self, slack: WebClient | ClientFor) -> None:
         self._slack = slack
-        self._log = log
         self._found: dict[str, WebClient | None] = {}
         self._lock = threading.Lock()
 
     def serves(self, team_id: str) -> bool:
-        """Whether Tandem can post in `team_id` (logged once per run when it cannot)."""
+        """Whether Tandem can post in `team_id`."""
         return self._lookup(team_id) is not None
 
     def client(self, team_id: str) -> WebClient:
@@ -41,9 +39,5 @@ class Workspaces:
             return self._slack
         with self._lock:
             if team_id not in self._found:
-                self._found[team_id] = found = self._slack(team_id)
-                if found is None:
-                    self._log.info(
-                        "skipping workspace %s: Tandem is no longer installed there", team_id
-                    )
+                self._found[team_id] = self._slack(team_id)
             return self._found[team_id]

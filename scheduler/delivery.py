@@ -76,7 +76,7 @@ def run_due(*, engine: Engine, client: WebClient | ClientFor, now: datetime) -> 
     """Post every reminder due at `now` that no one has posted; record the ones missed.
 
     `client` posts for every workspace, or gives each workspace's; one that uninstalled
-    Tandem is skipped with a log line, its reminders left unposted.
+    Tandem is skipped, its reminders left unposted.
     """
     with session_scope(engine) as session:
         cadences = active_cadences(session=session)
@@ -93,7 +93,7 @@ def run_due(*, engine: Engine, client: WebClient | ClientFor, now: datetime) -> 
     with session_scope(engine) as session:
         done = deliveries.finished(session=session, reminders=[*missed, *(r for _, r in due)])
     skipped = [r for r in missed if key_of(r) not in done and _skip(engine, r, now=now)]
-    slack = Workspaces(client, log=logger)
+    slack = Workspaces(client)
     due = [
         (cadence, reminder)
         for cadence, reminder in due

@@ -27,7 +27,9 @@ from bot.app import create_web
 from bot.config import Settings, load_settings
 from bot.installs import BOT_SCOPES
 from bot.services import Services
+from bot.slack import workspace_clients
 from scheduler.__main__ import main as clock_main
+from scheduler.delivery import run_due
 from storage.db import Database, session_scope
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 from tests.clock import SetClock
@@ -253,10 +255,19 @@ async def test_uninstalling_one_workspace_leaves_the_other(
     with caplog.at_level(logging.INFO):
         assert run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
     assert posted_with(slack_api) == {"C2": tokens["T2"]}
-    skipped = [r for r in caplog.records if "no longer installed" in r.getMessage()]
-    assert [r.getMessage() for r in skipped] == [
+    skipped = [r.getMessage() for r in caplog.records if "no longer installed" in r.getMessage()]
+    assert skipped == ["skipping workspace T1: Tandem is no longer installed there"]
+
+    # A running clock says so once, not on every tick.
+    caplog.clear()
+    clients = workspace_clients(settings=oauth, engine=engine, timeout=5)
+    with caplog.at_level(logging.INFO):
+        for tick in range(3):
+            run_due(engine=engine, client=clients, now=AGENDA_AT + tick * timedelta(minutes=1))
+    assert [r.getMessage() for r in caplog.records if "no longer installed" in r.getMessage()] == [
         "skipping workspace T1: Tandem is no longer installed there"
     ]
+    assert posted_with(slack_api) == {"C2": tokens["T2"]}
 
 
 async def test_revoked_bot_token_is_deleted(
@@ -434,6 +445,16 @@ def test_the_manifest_asks_for_what_oauth_installs() -> None:
             },
             "tandem: SLACK_BOT_TOKEN is set beside SLACK_CLIENT_ID: set the bot token for one "
             "workspace, or the client id and secret to be installed into many, not both",
+        ),
+        (
+            {
+                "SLACK_CLIENT_ID": CLIENT_ID,
+                "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+                "SLACK_SIGNING_SECRET": "s",
+                "SLACK_APP_TOKEN": "xapp-1",
+            },
+            "tandem: SLACK_APP_TOKEN is set beside SLACK_CLIENT_ID: Socket Mode serves no install "
+            "pages; unset it to be installed over HTTP",
         ),
     ],
 )
