@@ -47,7 +47,8 @@ STATE_SECONDS = 600  # an install link works once, within ten minutes
 _FAILURES = {
     "access_denied": "The install was cancelled in Slack, so nothing was installed.",
     "invalid_browser": (
-        "This page was opened in another browser than the one that started the install."
+        "This page was not opened in the browser that started the install "
+        "(or its cookies were cleared)."
     ),
     "invalid_state": "This install link has expired (after 10 minutes) or was already used.",
     "missing_code": "Slack did not say that the install was approved.",
@@ -62,7 +63,7 @@ def oauth_options(*, services: Services, client: AsyncWebClient) -> dict[str, An
     client_id, secret = settings.slack_client_id, settings.slack_client_secret
     assert client_id is not None and secret is not None
     engine = services.db.engine
-    installations = _AsyncInstallations(SQLAlchemyInstallationStore(client_id, engine))
+    installations = _AsyncInstallations(_Store(client_id, engine))
     oauth = AsyncOAuthSettings(
         client_id=client_id,
         client_secret=secret,
@@ -175,6 +176,25 @@ def _html(title: str, body: str) -> str:
         "border-radius:6px;background:#4a154b;color:#fff;text-decoration:none}</style>"
         f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
+
+
+class _Store(SQLAlchemyInstallationStore):
+    """slack_sdk's store, except that a revoked bot token is also dropped from the
+    installation rows, which would otherwise still hand it to requests."""
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        super().delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        rows = self.installations.c
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.installations.update()
+                .where(
+                    rows.client_id == self.client_id,
+                    rows.enterprise_id == enterprise_id,
+                    rows.team_id == team_id,
+                )
+                .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
+            )
 
 
 class _AsyncInstallations(AsyncInstallationStore):

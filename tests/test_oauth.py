@@ -223,7 +223,7 @@ async def test_failed_installs_say_why(tandem: SignedSlack, slack_api: FakeSlack
     state, _ = await start_install(tandem.http)
     foreign = await redirect(tandem.http, code=slack_api.grant("T1"), state=state, cookie="x=y")
     assert foreign.status_code == 400
-    assert "another browser" in foreign.text
+    assert "not opened in the browser that started the install" in foreign.text
     state, cookie = await start_install(tandem.http)
     refused = await redirect(tandem.http, code="made-up", state=state, cookie=cookie)
     assert refused.status_code == 401
@@ -280,6 +280,15 @@ async def test_revoked_bot_token_is_deleted(
     assert (await tandem.event(revoked, team="T1")).status_code == 200
     assert rows(engine, SLACK_BOTS, "T1") == 0
     assert rows(engine, SLACK_BOTS, "T2") == 1
+    with Session(engine) as session:
+        kept = select(SLACK_INSTALLATIONS.c.team_id, SLACK_INSTALLATIONS.c.bot_token)
+        tokens = dict(session.execute(kept).tuples().all())
+    assert tokens["T1"] is None and tokens["T2"] == issued(slack_api)["T2"]
+
+    slack_api.reset()
+    await tandem.command("/collateral", "add https://example.com/a.pdf A", team="T1", channel="C1")
+    await share(tandem, team="T2", channel="C2")
+    assert posted_with(slack_api) == {"C2": tokens["T2"]}
 
 
 async def test_rotating_tokens_are_refreshed_through_slack_api_url(
