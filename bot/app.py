@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import handlers
+from bot import installs
 from bot.services import Services
 from bot.slack import async_web_client
 from handlers import handoff
@@ -64,14 +65,21 @@ def create_app(*, services: Services) -> AsyncApp:
             enterprise_id=enterprise_id, team_id=team_id, bot_token=settings.slack_bot_token
         )
 
+    # OAuth mode: each request's token is its workspace's installation's (bot.installs).
+    auth = (
+        installs.oauth_options(services=services, client=client)
+        if settings.oauth
+        else {"authorize": authorize}
+    )
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
-        authorize=authorize,
+        **auth,
         # Listeners ack only after their work is committed, so the answer is the truth.
         process_before_response=True,
         logger=_LOG,
     )
+    installs.listen(app, services=services)
     listen_for_commands(app)
     for feature in features():
         feature.register(app, services)
@@ -97,6 +105,9 @@ def create_web(*, services: Services) -> Starlette:
             Route("/slack/events", events, methods=["POST"]),
             Route("/hooks/leads", leads, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            # OAuth mode: Bolt's install page and redirect (answering 404 otherwise).
+            Route("/slack/install", events, methods=["GET"]),
+            Route("/slack/oauth_redirect", events, methods=["GET"]),
         ],
         lifespan=_closing(db, cards),
     )

@@ -18,16 +18,30 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
     database_url: str = Field(default="sqlite:///tandem.db", min_length=1)
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int | None = Field(default=None, ge=1, le=64)
     tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "slack_client_id",
+        "slack_client_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def oauth(self) -> bool:
+        """Whether Tandem is installed by OAuth into many workspaces (SPEC §7), not one token."""
+        return self.slack_client_id is not None
 
     @property
     def web_workers(self) -> int:
@@ -75,8 +89,8 @@ def _fail(message: str) -> NoReturn:
 def load_settings(*, web: bool = False, slack: bool = True) -> Settings:
     """Read the settings, or stop the process with one line naming the bad variable.
 
-    Talking to Slack needs the bot token; the web process also needs the signing
-    secret unless it runs over Socket Mode.
+    Talking to Slack needs the bot token, or instead the OAuth client id and secret; the
+    web process also needs the signing secret unless it runs over Socket Mode.
     """
     try:
         settings = Settings()
@@ -86,8 +100,31 @@ def load_settings(*, web: bool = False, slack: bool = True) -> Settings:
         if first["type"] == "missing":
             _fail(_MISSING.format(name=name))
         _fail(f"{name} is invalid: {first['msg']}")
+    if settings.slack_client_id is not None or settings.slack_client_secret is not None:
+        _check_oauth(settings, web=web)
+        return settings
     if (slack or web) and settings.slack_bot_token is None:
         _fail(_MISSING.format(name="SLACK_BOT_TOKEN"))
     if web and settings.slack_app_token is None and settings.slack_signing_secret is None:
         _fail(_MISSING.format(name="SLACK_SIGNING_SECRET"))
     return settings
+
+
+def _check_oauth(settings: Settings, *, web: bool) -> None:
+    """OAuth mode needs the client id, its secret and the signing secret, and no bot token."""
+    if settings.slack_client_id is None:
+        _fail("SLACK_CLIENT_ID is not set, but SLACK_CLIENT_SECRET is: OAuth needs both")
+    if settings.slack_client_secret is None:
+        _fail("SLACK_CLIENT_SECRET is not set, but SLACK_CLIENT_ID is: OAuth needs both")
+    if settings.slack_bot_token is not None:
+        _fail(
+            "SLACK_BOT_TOKEN is set beside SLACK_CLIENT_ID: set the bot token for one "
+            "workspace, or the client id and secret to be installed into many, not both"
+        )
+    if web and settings.slack_app_token is not None:
+        _fail(
+            "SLACK_APP_TOKEN is set beside SLACK_CLIENT_ID: Socket Mode serves no install "
+            "pages; unset it to be installed over HTTP"
+        )
+    if web and settings.slack_signing_secret is None:
+        _fail(_MISSING.format(name="SLACK_SIGNING_SECRET"))

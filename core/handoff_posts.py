@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from core.cards import lead_card, reminder
 from core.hours import WorkingHours, read_hours, worked
+from core.workspaces import ClientFor, Workspaces
 from storage.db import session_scope
 from storage.handoffs import setup_of
 from storage.models import Handoff, HandoffPost
@@ -103,26 +104,44 @@ def remind(
     return True
 
 
-def run_handoffs(*, engine: Engine, client: WebClient, now: datetime) -> tuple[int, int]:
-    """The clock's part: cards still to post, then reminders of overdue leads; how many of each."""
+def run_handoffs(
+    *, engine: Engine, client: WebClient | ClientFor, now: datetime
+) -> tuple[int, int]:
+    """The clock's part: cards still to post, then reminders of overdue leads; how many of each.
+
+    A workspace that uninstalled Tandem is skipped (see core.workspaces).
+    """
+    slack = Workspaces(client)
     with session_scope(engine) as session:
         cards = list(unposted_cards(session=session, now=now))
     posted = 0
     for handoff in cards:
+        if not slack.serves(handoff.team_id):
+            continue
         with session_scope(engine) as session:
             post = claim(session=session, handoff=handoff, what=CARD, now=now, lease=LEASE)
         if post is not None and post_card(
-            engine=engine, client=client, handoff=handoff, post=post, clock=lambda: now
+            engine=engine,
+            client=slack.client(handoff.team_id),
+            handoff=handoff,
+            post=post,
+            clock=lambda: now,
         ):
             posted += 1
     with session_scope(engine) as session:
-        late = list(overdue(session=session, now=now))
+        late = [h for h in overdue(session=session, now=now) if slack.serves(h.team_id)]
         setups = {
             team: setup_of(session=session, team_id=team) for team in {h.team_id for h in late}
         }
     hours = {team: read_hours(setup.hours if setup else None) for team, setup in setups.items()}
     reminded = sum(
-        remind(engine=engine, client=client, handoff=h, hours=hours[h.team_id], now=now)
+        remind(
+            engine=engine,
+            client=slack.client(h.team_id),
+            handoff=h,
+            hours=hours[h.team_id],
+            now=now,
+        )
         for h in late
     )
     return posted, reminded

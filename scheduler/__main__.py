@@ -23,8 +23,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import load_settings
-from bot.slack import web_client
+from bot.slack import workspace_clients
 from core.handoff_posts import run_handoffs
+from core.workspaces import ClientFor
 from scheduler.delivery import Report, run_due
 from scheduler.events import EventReport, deliver_events
 from storage.db import make_engine
@@ -76,8 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     migrate_or_exit(engine)
-    client = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    client.timeout = CALL_TIMEOUT
+    client = workspace_clients(settings=settings, engine=engine, timeout=CALL_TIMEOUT)
     clock = Clock(engine=engine, client=client, http=httpx.Client())
     try:
         if args.once:
@@ -93,7 +93,7 @@ class Clock:
     """What every run of the clock works with."""
 
     engine: Engine
-    client: WebClient  # Slack
+    client: WebClient | ClientFor  # Slack: one client, or each workspace's (OAuth)
     http: httpx.Client  # the workspaces' event receivers
 
 

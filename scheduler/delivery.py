@@ -30,6 +30,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.workspaces import ClientFor, Workspaces
 from scheduler.agenda import build_agenda, starting_now
 from scheduler.due import Post, Reminder, due_reminders, stale_reminders
 from scheduler.timing import Clock, backoff, running_from
@@ -71,8 +72,12 @@ class _LostClaim(Exception):
     """Our lease ran out and another clock took the delivery over."""
 
 
-def run_due(*, engine: Engine, client: WebClient, now: datetime) -> Report:
-    """Post every reminder due at `now` that no one has posted; record the ones missed."""
+def run_due(*, engine: Engine, client: WebClient | ClientFor, now: datetime) -> Report:
+    """Post every reminder due at `now` that no one has posted; record the ones missed.
+
+    `client` posts for every workspace, or gives each workspace's; one that uninstalled
+    Tandem is skipped, its reminders left unposted.
+    """
     with session_scope(engine) as session:
         cadences = active_cadences(session=session)
     missed: list[Reminder] = []
@@ -88,11 +93,21 @@ def run_due(*, engine: Engine, client: WebClient, now: datetime) -> Report:
     with session_scope(engine) as session:
         done = deliveries.finished(session=session, reminders=[*missed, *(r for _, r in due)])
     skipped = [r for r in missed if key_of(r) not in done and _skip(engine, r, now=now)]
-    due = [(cadence, reminder) for cadence, reminder in due if key_of(reminder) not in done]
+    slack = Workspaces(client)
+    due = [
+        (cadence, reminder)
+        for cadence, reminder in due
+        if key_of(reminder) not in done and slack.serves(cadence.team_id)
+    ]
     clock = running_from(now)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="delivery") as pool:
         results = list(
-            pool.map(lambda item: _deliver(engine, client, *item, now=now, clock=clock), due)
+            pool.map(
+                lambda item: _deliver(
+                    engine, slack.client(item[0].team_id), *item, now=now, clock=clock
+                ),
+                due,
+            )
         )
     outcome: dict[Outcome, list[Reminder]] = {"posted": [], "failed": [], "busy": []}
     for (_, reminder), result in zip(due, results, strict=True):

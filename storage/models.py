@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Column, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -342,3 +344,29 @@ class CompetitorAlias(SQLModel, table=True):
     competitor_key: str = Field(max_length=limits.NAME)
     created_by: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class EnterpriseTeam(SQLModel, table=True):
+    """A workspace of an Enterprise Grid organization that installed Tandem org-wide.
+
+    Slack names no workspaces in an org-wide install, so the clock learns from the requests
+    which organization's installation serves a workspace.
+    """
+
+    __tablename__ = "enterprise_team"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    enterprise_id: str = Field(max_length=32)
+
+
+# OAuth mode: the tables of slack_sdk's SQLAlchemy installation and OAuth state stores, built
+# by the stores' own definitions, so the migration that creates them is checked against them.
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, SQLAlchemyOAuthStateStore.default_table_name
+)

@@ -1,7 +1,10 @@
 """A fake Slack Web API: a real HTTP server on 127.0.0.1 that records what the app sent.
 
 It answers the methods Tandem calls with Slack-shaped payloads, and can be told to
-answer a method with 429 (and a Retry-After) or a 5xx for the next few calls.
+answer a method with 429 (and a Retry-After) or a 5xx for the next few calls. It also
+plays Slack's side of an OAuth install: `grant` approves an install and gives the code
+that `oauth.v2.access` exchanges for that workspace's own bot token (and refreshes a
+rotating one); every call's Authorization header is recorded (`Call.token`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,26 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
 
+    @property
+    def authorization(self) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), None)
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token the call was made with."""
+        scheme, _, token = (self.authorization or "").partition(" ")
+        return token if scheme == "Bearer" else None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An install approved in Slack: for one workspace, or org-wide for an organization."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+    org_wide: bool = False
+    rotating: bool = False  # the app has token rotation on: the token expires in an hour
+
 
 DROP = 0  # a `fail` status meaning: close the connection without answering
 
@@ -49,6 +72,9 @@ class FakeSlack:
         self._holds: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
+        self._grants: dict[str, Grant] = {}
+        # Each bot and refresh token issued; kept across `reset`, as Slack keeps them.
+        self._tokens: dict[str, Grant] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}/api/"
@@ -109,6 +135,62 @@ class FakeSlack:
             await asyncio.sleep(0.05)
         return self.sent(method)
 
+    def calls_of(self, method: str) -> list[Call]:
+        """Every successful call of `method`, with its headers, in order."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def grant(
+        self,
+        team_id: str | None,
+        *,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+        rotating: bool = False,
+    ) -> str:
+        """Approve an install as a person does on Slack's page; the code Slack redirects with."""
+        code = f"code-{next(self._ts)}"
+        with self._lock:
+            self._grants[code] = Grant(team_id, enterprise_id, org_wide, rotating)
+        return code
+
+    def _issue(self, grant: Grant) -> dict[str, Any]:
+        """A new bot token for `grant`'s workspace (or organization)."""
+        number = next(self._ts)
+        token = f"xoxb-{grant.team_id or grant.enterprise_id}-{number}"
+        self._tokens[token] = grant
+        issued: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if grant.rotating:
+            refresh = f"xoxe-1-{grant.team_id or grant.enterprise_id}-{number}"
+            self._tokens[refresh] = grant
+            issued |= {"refresh_token": refresh, "expires_in": 3600}
+        return issued
+
+    def _oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("grant_type") == "refresh_token":
+            grant = self._tokens.get(str(params.get("refresh_token")))
+            if grant is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            # A refreshed token lasts 12 hours, so the next call does not refresh it again.
+            return {"ok": True, **self._issue(grant), "expires_in": 43200}
+        grant = self._grants.pop(str(params.get("code")), None)  # a code works once
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        enterprise = grant.enterprise_id
+        return {
+            "ok": True,
+            **self._issue(grant),
+            "scope": "commands,chat:write,chat:write.public,users:read,files:write",
+            "bot_user_id": "UBOT",
+            "app_id": "A1",
+            "team": None
+            if grant.org_wide
+            else {"id": grant.team_id, "name": f"{grant.team_id} Inc"},
+            "enterprise": {"id": enterprise, "name": f"{enterprise} Org"} if enterprise else None,
+            "is_enterprise_install": grant.org_wide,
+            "authed_user": {"id": "UINSTALLER"},
+        }
+
     def attempts(self, method: str) -> int:
         """How often `method` was called, answered or failed."""
         with self._lock:
@@ -133,7 +215,7 @@ class FakeSlack:
             "profile": {"display_name": user_id},
         }
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
         if method in ("chat.postMessage", "chat.update"):
             return {
@@ -158,7 +240,19 @@ class FakeSlack:
         if method == "apps.connections.open":
             # Nothing listens there: Socket Mode clients keep retrying, which tests can watch.
             return {"ok": True, "url": "ws://127.0.0.1:9/link"}
+        if method == "oauth.v2.access":
+            return self._oauth_v2_access(params)
         if method == "auth.test":
+            grant = self._tokens.get(token or "")
+            if grant is not None:
+                return {
+                    "ok": True,
+                    "team_id": grant.team_id,
+                    "enterprise_id": grant.enterprise_id,
+                    "user_id": "UBOT",
+                    "bot_id": f"B{grant.team_id or grant.enterprise_id}",
+                    "url": "https://example.enterprise.slack.com/",
+                }
             return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):06d}"
@@ -186,6 +280,7 @@ class FakeSlack:
                 # GET methods such as chat.getPermalink send their arguments in the query.
                 query = self.path.partition("?")[2]
                 params = {**dict(parse_qsl(query, keep_blank_values=True)), **params}
+                call = Call(method, params, dict(self.headers.items()))
                 with fake._lock:
                     gate = fake._holds.get(str(params.get("channel")))
                 if gate is not None:
@@ -196,7 +291,7 @@ class FakeSlack:
                     if failure is not None:
                         fake._rejected.append(method)
                     else:
-                        fake.calls.append(Call(method, params, dict(self.headers.items())))
+                        fake.calls.append(call)
                 if failure is not None and failure.status == DROP:
                     # Hang up without a word, as a dropped connection or a crashed proxy does.
                     self.close_connection = True
@@ -205,7 +300,8 @@ class FakeSlack:
                     payload = json.dumps({"ok": False, "error": "ratelimited"}).encode()
                     self.answer(failure.status, payload, failure.headers)
                     return
-                answer = json.dumps(fake._answer(method, params)).encode()
+                with fake._lock:
+                    answer = json.dumps(fake._answer(method, params, call.token)).encode()
                 self.answer(200, answer, {"Content-Type": "application/json"})
 
             do_GET = do_POST

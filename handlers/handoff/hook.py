@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.services import Services
-from bot.slack import async_web_client
+from bot.slack import async_web_client, workspace_tokens
 from core.cards import lead_card
 from core.handoff_posts import LEASE, RETRY
 from core.hours import deadline, read_hours
@@ -71,6 +71,8 @@ class CardPoster:
 
     def __init__(self, *, services: Services) -> None:
         self._services = services
+        # Each card goes out with its workspace's token (one token, or its installation's).
+        self._tokens = workspace_tokens(settings=services.settings, engine=services.db.engine)
         self._client: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
         self._gate = asyncio.Semaphore(CARDS_AT_ONCE)
@@ -92,9 +94,7 @@ class CardPoster:
             settings = self._services.settings
             self._session = aiohttp.ClientSession()
             self._client = async_web_client(
-                token=settings.slack_bot_token,
-                base_url=settings.slack_api_url,
-                session=self._session,
+                token=None, base_url=settings.slack_api_url, session=self._session
             )
         return self._client
 
@@ -102,7 +102,9 @@ class CardPoster:
         db, card = self._services.db, lead_card(handoff)
         async with self._gate:
             try:
+                token = await self._token(handoff.team_id)
                 answer = await self._slack().chat_postMessage(
+                    token=token,
                     channel=handoff.channel_id,
                     text=card.text,
                     blocks=card.blocks,
@@ -114,6 +116,14 @@ class CardPoster:
                 await db.write(release, post=claim, retry_at=now + RETRY, now=now)
                 return
         await db.write_many(record_posted, Posted(claim, str(answer["ts"]), self._services.now()))
+
+    async def _token(self, team_id: str) -> str:
+        if not self._services.settings.oauth:
+            return self._tokens(team_id) or ""  # the one token: no lookup to wait for
+        token = await asyncio.to_thread(self._tokens, team_id)
+        if token is None:
+            raise SlackClientError(f"Tandem is no longer installed in workspace {team_id}")
+        return token
 
     async def close(self) -> None:
         """Let the cards on their way finish (a few seconds at most), then close the pool."""
