@@ -23,8 +23,15 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int | None = Field(default=None, ge=1, le=64)
     tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
+    tandem_retention_days: int | None = Field(default=None, ge=1)
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "tandem_retention_days",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
