@@ -2,6 +2,11 @@
 
 On PostgreSQL the rows come through a server-side cursor (`stream_results`), so neither the
 database driver nor Python holds more than one batch at a time, whatever the table's size.
+
+The database shapes each value as the CSV shows it, so Python only passes rows through:
+text that a spreadsheet would run as a formula (starting with = + - @, tab or carriage
+return, as OWASP lists them) gets a leading ', times are ISO 8601 in UTC
+(`2026-11-30T09:15:00Z`), booleans `true`/`false`, a missing value stays NULL (empty).
 """
 
 from __future__ import annotations
@@ -11,7 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Select,
+    String,
+    case,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from storage.collateral import VOTES
@@ -27,6 +45,54 @@ from storage.models import (
 )
 
 BATCH = 5_000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class iso_utc(FunctionElement[str]):
+    """A timestamp as ISO 8601 text in UTC, to the second, in each database's own terms."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(iso_utc)
+def _iso_default(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # Tandem runs on PostgreSQL and SQLite; this only lets such a query be printed.
+    return f"iso_utc({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(iso_utc, "postgresql")
+def _iso_postgresql(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    at = compiler.process(element.clauses, **kw)
+    return f"to_char({at} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+
+@compiles(iso_utc, "sqlite")
+def _iso_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps UTC times as text without an offset.
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {compiler.process(element.clauses, **kw)})"
+
+
+# Text Tandem itself writes (Slack ids, its own words for kinds and states): never a formula.
+_OWN_TEXT = frozenset(
+    {"user_id", "author_id", "posted_by", "channel_id", "decided_by", "updated_by", "set_by"}
+    | {"kind", "status", "outcome", "day_rule", "at_time", "zone", "months"}
+)
+
+
+def shown(column: Any) -> Any:
+    """`column` as the CSV shows it (see above)."""
+    if getattr(column, "key", None) in _OWN_TEXT:
+        return column
+    stored = getattr(column.type, "impl_instance", column.type)  # a TypeDecorator's own type
+    if isinstance(stored, DateTime):
+        return iso_utc(column)
+    if isinstance(stored, Boolean):
+        return case((column.is_(True), "true"), (column.is_(False), "false"))
+    if isinstance(stored, String):
+        starts = func.substr(column, 1, 1)
+        return case((starts.in_(FORMULA_STARTS), literal("'") + column), else_=column)
+    return column
 
 
 @dataclass(frozen=True)
@@ -39,15 +105,18 @@ class Kind:
     team: Any  # the column holding the workspace
     time: Any  # the column that `days:` bounds; None: every row, whatever its age
     order: Any
-    source: Any = None  # what to select from, when the columns alone do not say
+    votes: bool = False  # joined with each row's collateral votes, to count them
 
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(header for header, _ in self.fields)
 
     def query(self) -> Select[Any]:
-        query: Select[Any] = select(*(column for _, column in self.fields))
-        return query if self.source is None else query.select_from(self.source)
+        query = select(*(shown(column) for _, column in self.fields))
+        if self.votes:
+            voted = col(CollateralVote.collateral_id) == col(Collateral.id)
+            query = query.outerjoin(CollateralVote, voted).group_by(col(Collateral.id))
+        return query
 
 
 def _fields(model: Any, *names: str) -> tuple[tuple[str, Any], ...]:
@@ -56,16 +125,12 @@ def _fields(model: Any, *names: str) -> tuple[tuple[str, Any], ...]:
     return tuple((header, col(getattr(model, attr or header))) for header, _, attr in pairs)
 
 
-def _tally(vote: str) -> ColumnElement[Any]:
-    return func.sum(case((col(CollateralVote.vote) == vote, 1), else_=0)).label(vote)
+def _votes(vote: str) -> ColumnElement[Any]:
+    """How many votes of `vote` the collateral item has (in the query joining its votes)."""
+    return func.count(case((col(CollateralVote.vote) == vote, 1)))
 
 
 def _kinds() -> tuple[Kind, ...]:
-    votes = (
-        select(col(CollateralVote.collateral_id).label("item"), *(_tally(v) for v in VOTES))
-        .group_by(col(CollateralVote.collateral_id))
-        .subquery()
-    )
     r, h, i, d, c, g, m = (
         LeadRating,
         Handoff,
@@ -119,11 +184,11 @@ def _kinds() -> tuple[Kind, ...]:
             "collateral with votes",
             _fields(c, "id", "title", "url", "tags", "shared_by=author_id", "channel=channel_id")
             + _fields(c, "created_at")
-            + tuple((f"votes_{v}", func.coalesce(votes.c[v.value], 0)) for v in VOTES),
+            + tuple((f"votes_{v}", _votes(v)) for v in VOTES),
             col(c.team_id),
             col(c.created_at),
             col(c.id),
-            source=c.__table__.outerjoin(votes, votes.c.item == col(c.id)),  # type: ignore[attr-defined]
+            votes=True,
         ),
         Kind(
             "glossary",
@@ -158,8 +223,8 @@ def export_rows(
     batch: int = BATCH,
 ) -> Iterator[Sequence[tuple[Any, ...]]]:
     """The workspace's rows of `kind` (made or changed since `since`, if given), oldest first,
-    in batches of at most `batch`, in the order they were stored; values as the database
-    gives them.
+    in batches of at most `batch`, in the order they were stored; values as the CSV shows
+    them.
 
     The iterator holds the session's connection until it is exhausted or closed.
     """
@@ -167,9 +232,8 @@ def export_rows(
     if since is not None and kind.time is not None:
         query = query.where(kind.time >= since)
     query = query.order_by(kind.order).execution_options(stream_results=True, yield_per=batch)
-    result = session.execute(query)
+    result = session.connection().execute(query)
     try:
-        for part in result.partitions():
-            yield [tuple(row) for row in part]
+        yield from result.partitions()
     finally:
         result.close()

@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from core.blocks import FORMER_LABEL, user
 from handlers.tandem import FORGET_CANCEL, FORGET_CONFIRM
-from handlers.tandem.export import cell
 from handlers.tandem.parse import TandemError, parse_export, parse_forget
 from scheduler.agenda import build_agenda
 from storage.db import Database, session_scope
 from storage.erasure import FORMER_MEMBER
+from storage.export import KINDS, export_rows
 from tests.clock import NOW
 from tests.factories import (
     add_collateral,
@@ -140,24 +141,31 @@ def test_parse_export_and_forget() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "shown"),
+    ("reason", "shown"),
     [
         ("=SUM(A1:A9)", "'=SUM(A1:A9)"),
-        ("+1", "'+1"),
-        ("-budget", "'-budget"),
-        ("@here", "'@here"),
+        ("+1 more", "'+1 more"),
+        ("-budget gone", "'-budget gone"),
+        ("@here look", "'@here look"),
         ("\t=1", "'\t=1"),
         ("plain = text", "plain = text"),
         ("", ""),
-        (None, ""),
-        (True, "true"),
-        (-3, -3),
-        (NOW + timedelta(hours=1, microseconds=5), "2026-11-16T13:00:00Z"),
     ],
 )
-def test_cells_never_run_as_formulas(value: Any, shown: Any) -> None:
-    """Text a spreadsheet would run gets a leading '; times are ISO 8601 UTC."""
-    assert cell(value) == shown
+def test_cells_never_run_as_formulas(engine: Engine, reason: str, shown: str) -> None:
+    """Text a spreadsheet would run gets a leading '; times are ISO 8601 UTC, booleans words,
+    a missing value empty."""
+    later = NOW + timedelta(hours=1, microseconds=5)
+    criteria = {"budget": True, "need": False}
+    with session_scope(engine) as s:
+        add_rating(session=s, score=4, criteria=criteria, reason=reason, at=later)
+    with Session(engine) as session:
+        (batch,) = export_rows(session=session, kind=KINDS[0], team_id="T1")
+    (row,) = batch
+    assert list(row) == [
+        *("ACME-42", "U1", 4, None, None, "true", None, "false", None, shown),
+        "2026-11-16T13:00:00Z",
+    ]
 
 
 # Export

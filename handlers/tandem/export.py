@@ -11,7 +11,7 @@ import asyncio
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from logging import Logger
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -25,24 +25,6 @@ from sqlmodel import Session
 
 from handlers.tandem import views
 from storage.export import KINDS, Kind, export_rows
-
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP's CSV injection
-# list: tab and carriage return too); a leading ' makes it text.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: Any) -> Any:
-    """A value as the CSV shows it: text never a formula, times in ISO 8601 UTC."""
-    if value.__class__ is str:
-        return "'" + value if value.startswith(_FORMULA) else value
-    if value is None:
-        return ""
-    if value.__class__ is bool:
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        at = value.astimezone(UTC) if value.tzinfo else value
-        return at.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-    return value
 
 
 def write_csv(
@@ -60,7 +42,7 @@ def write_csv(
         writer = csv.writer(out)
         writer.writerow(kind.columns)
         for batch in export_rows(session=session, kind=kind, team_id=team_id, since=since):
-            writer.writerows([[cell(value) for value in row] for row in batch])
+            writer.writerows(batch)  # each value already as the file shows it
             count += len(batch)
     return count
 
