@@ -11,10 +11,12 @@ return, as OWASP lists them) gets a leading ', times are ISO 8601 in UTC
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import (
     Boolean,
@@ -214,6 +216,13 @@ def _kinds() -> tuple[Kind, ...]:
 KINDS: tuple[Kind, ...] = _kinds()
 
 
+def _selected(kind: Kind, team_id: str, since: datetime | None) -> Select[Any]:
+    query = kind.query().where(kind.team == team_id)
+    if since is not None and kind.time is not None:
+        query = query.where(kind.time >= since)
+    return query.order_by(kind.order)
+
+
 def export_rows(
     *,
     session: Session,
@@ -221,19 +230,50 @@ def export_rows(
     team_id: str,
     since: datetime | None = None,
     batch: int = BATCH,
-) -> Iterator[Sequence[tuple[Any, ...]]]:
-    """The workspace's rows of `kind` (made or changed since `since`, if given), oldest first,
-    in batches of at most `batch`, in the order they were stored; values as the CSV shows
-    them.
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """The workspace's rows of `kind` (made or changed since `since`, if given) in the order
+    they were stored, in batches of at most `batch`; values as the CSV shows them.
 
     The iterator holds the session's connection until it is exhausted or closed.
     """
-    query = kind.query().where(kind.team == team_id)
-    if since is not None and kind.time is not None:
-        query = query.where(kind.time >= since)
-    query = query.order_by(kind.order).execution_options(stream_results=True, yield_per=batch)
-    result = session.connection().execute(query)
+    query = _selected(kind, team_id, since)
+    streamed = query.execution_options(stream_results=True, yield_per=batch)
+    result = session.connection().execute(streamed)
     try:
         yield from result.partitions()
     finally:
         result.close()
+
+
+def write_csv(
+    *, session: Session, kind: Kind, team_id: str, since: datetime | None, out: BinaryIO
+) -> int:
+    """Write the rows of `export_rows` to `out` as UTF-8 CSV lines; how many rows.
+
+    PostgreSQL writes the CSV itself (`COPY … TO STDOUT`, streamed in chunks): several
+    times faster than fetching rows into Python, measured in bench/RESULTS.md.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy(session, _selected(kind, team_id, since), out)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")
+    count = 0
+    for rows in export_rows(session=session, kind=kind, team_id=team_id, since=since):
+        writer.writerows(rows)
+        count += len(rows)
+    text.detach()  # `out` stays open for the caller
+    return count
+
+
+def _copy(session: Session, query: Select[Any], out: BinaryIO) -> int:
+    connection = session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    driver = connection.connection.driver_connection  # psycopg's own connection
+    statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(statement, compiled.construct_params()) as copy:
+            for chunk in copy:
+                out.write(chunk)
+        return int(cursor.rowcount)

@@ -21,7 +21,7 @@ from handlers.tandem.parse import TandemError, parse_export, parse_forget
 from scheduler.agenda import build_agenda
 from storage.db import Database, session_scope
 from storage.erasure import FORMER_MEMBER
-from storage.export import KINDS, export_rows
+from storage.export import KINDS, export_rows, write_csv
 from tests.clock import NOW
 from tests.factories import (
     add_collateral,
@@ -166,6 +166,11 @@ def test_cells_never_run_as_formulas(engine: Engine, reason: str, shown: str) ->
         *("ACME-42", "U1", 4, None, None, "true", None, "false", None, shown),
         "2026-11-16T13:00:00Z",
     ]
+    out = io.BytesIO()  # and so the file has it (written by PostgreSQL itself there)
+    with Session(engine) as session:
+        assert write_csv(session=session, kind=KINDS[0], team_id="T1", since=None, out=out) == 1
+    (line,) = csv.reader(io.StringIO(out.getvalue().decode(), newline=""))
+    assert line == [str(value) if value is not None else "" for value in row]
 
 
 # Export
