@@ -255,6 +255,18 @@ async def test_days_keeps_to_recent_records(
     assert len(files["cadences"]) == 2  # how meetings are set up: always all
 
 
+async def test_a_failed_export_is_explained(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """When Slack refuses the upload, the asker gets a DM saying so instead of the files."""
+    seed(engine)
+    slack_api.fail("files.getUploadURLExternal", 403)
+    await slack.command("/tandem", "export", user="ULEAD")
+    (told,) = await slack_api.sent_soon("chat.postMessage")
+    assert told["channel"] == "ULEAD" and "could not make or send your export" in told["text"]
+    assert slack_api.sent("files.completeUploadExternal") == []
+
+
 async def test_a_rep_is_refused(slack: SignedSlack, slack_api: FakeSlack, engine: Engine) -> None:
     """A rep asking for an export is told who can, and nothing is sent."""
     seed(engine)
