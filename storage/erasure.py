@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import case, delete, or_, update
 from sqlmodel import Session, col
 
 from storage.models import (
@@ -53,13 +53,14 @@ def forget_person(*, session: Session, team_id: str, user_id: str) -> Forgotten:
         )
     ).rowcount
     attributed = 0
-    for model, columns in _ATTRIBUTED:
-        for column in columns:
-            attributed += run(
-                update(model)
-                .where(col(model.team_id) == team_id, col(getattr(model, column)) == user_id)
-                .values({column: FORMER_MEMBER})
-            ).rowcount
+    for model, names in _ATTRIBUTED:
+        columns = [col(getattr(model, name)) for name in names]
+        theirs = or_(*(column == user_id for column in columns))
+        attributed += run(
+            update(model)
+            .where(col(model.team_id) == team_id, theirs)
+            .values({c: case((c == user_id, FORMER_MEMBER), else_=c) for c in columns})
+        ).rowcount
     return Forgotten(ratings=int(ratings), votes=int(votes), attributed=attributed)
 
 

@@ -323,7 +323,7 @@ async def test_forget_deletes_ratings_and_votes_and_keeps_intel(
     await slack.interaction(forget_click(FORGET_CONFIRM, user="UADMIN"))
     (told,) = slack_api.sent("chat.postEphemeral")
     assert told["user"] == "UADMIN"
-    assert "deleted 2 lead ratings and 1 collateral vote" in told["text"]
+    assert "deleted 2 lead ratings and 1 collateral vote; 3 records kept" in told["text"]
 
     assert "1 rating, average *4.0*/5" in await lead_stats(slack)
     found = reply_text(await slack.command("/collateral", "find hotel"))
