@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int | None = Field(default=None, ge=1, le=64)
     tandem_leads: Annotated[frozenset[str], NoDecode] = frozenset()
+    tandem_retention_days: int | None = Field(default=None, ge=1)
 
     @field_validator(
         "slack_bot_token",
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
         "slack_signing_secret",
         "slack_client_id",
         "slack_client_secret",
+        "tandem_retention_days",
         mode="before",
     )
     @classmethod

@@ -41,7 +41,14 @@ from storage.installations import remember_enterprise_team
 log = logging.getLogger("tandem")
 
 # The bot scopes manifest.yml declares (tests/test_oauth.py keeps the two the same).
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:write")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "files:write",
+    "im:write",
+)
 STATE_SECONDS = 600  # an install link works once, within ten minutes
 
 _FAILURES = {

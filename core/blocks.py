@@ -21,8 +21,10 @@ from slack_sdk.models.blocks import (
 )
 
 from core.text import escape
+from storage.erasure import FORMER_MEMBER
 
 Block = dict[str, Any]
+FORMER_LABEL = "a former member"  # who a forgotten person's intel, deals and terms are by
 
 MESSAGE_BLOCKS = 50  # blocks in one message
 VIEW_BLOCKS = 100  # blocks in a modal or the Home tab
@@ -92,8 +94,9 @@ def titled_link(url: str, title: str) -> str:
 
 
 def user(user_id: str) -> str:
-    """A mention of a Slack user by id (ids come from Slack, never from typed text)."""
-    return f"<@{user_id}>"
+    """A mention of a Slack user by id (ids come from Slack, never from typed text); someone
+    Tandem was told to forget is "a former member"."""
+    return FORMER_LABEL if user_id == FORMER_MEMBER else f"<@{user_id}>"
 
 
 def sections(lines: Sequence[str], *, title: str = "") -> list[Block]:

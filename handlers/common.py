@@ -189,6 +189,13 @@ async def in_time(call: Awaitable[T], *, seconds: float = SLACK_CALL_BUDGET) -> 
     return None
 
 
+def in_background(call: Awaitable[Any]) -> None:
+    """Go on with `call` after the request is answered; a failure is logged."""
+    task = asyncio.ensure_future(call)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_settled)
+
+
 def in_a_dm(channel_id: str) -> bool:
     """Whether a command came from no channel, or from a direct message."""
     return not channel_id or channel_id.startswith("D")

@@ -31,6 +31,7 @@ class Person:
     allowed: bool  # may set and turn off meetings
     known: bool  # Slack answered users.info
     zone: str | None  # their Slack time zone, if it is one Tandem knows
+    admin: bool = False  # a workspace admin or owner, as Slack says
 
 
 async def person_of(client: AsyncWebClient, services: Services, user_id: str) -> Person:
@@ -48,7 +49,8 @@ async def person_of(client: AsyncWebClient, services: Services, user_id: str) ->
     except RuleError:
         zone = None
     admin = any(user.get(flag) for flag in _ADMIN_FLAGS)
-    return Person(allowed=services.is_lead(user_id) or admin, known=True, zone=zone)
+    allowed = services.is_lead(user_id) or admin
+    return Person(allowed=allowed, known=True, zone=zone, admin=admin)
 
 
 async def lead_or_refused(asked: Asked, services: Services, refused: str) -> Person | None:

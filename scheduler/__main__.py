@@ -28,6 +28,7 @@ from core.handoff_posts import run_handoffs
 from core.workspaces import ClientFor
 from scheduler.delivery import Report, run_due
 from scheduler.events import EventReport, deliver_events
+from scheduler.retention import run_retention
 from storage.db import make_engine
 from storage.migrate import migrate_or_exit
 from storage.models import utcnow
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     engine = make_engine(settings.database_url)
     migrate_or_exit(engine)
     client = workspace_clients(settings=settings, engine=engine, timeout=CALL_TIMEOUT)
-    clock = Clock(engine=engine, client=client, http=httpx.Client())
+    retention = settings.tandem_retention_days
+    clock = Clock(engine=engine, client=client, http=httpx.Client(), retention_days=retention)
     try:
         if args.once:
             raise SystemExit(_once(clock, now=args.at or utcnow()))
@@ -95,6 +97,7 @@ class Clock:
     engine: Engine
     client: WebClient | ClientFor  # Slack: one client, or each workspace's (OAuth)
     http: httpx.Client  # the workspaces' event receivers
+    retention_days: int | None = None  # TANDEM_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ def _run(clock: Clock, now: datetime) -> Run:
     reminders = run_due(engine=clock.engine, client=clock.client, now=now)
     cards, sla = run_handoffs(engine=clock.engine, client=clock.client, now=now)
     events = deliver_events(engine=clock.engine, http=clock.http, now=now)
+    run_retention(engine=clock.engine, days=clock.retention_days, now=now)  # once a day
     return Run(reminders, cards, sla, events)
 
 

@@ -66,6 +66,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
+        self.upload_names: dict[str, str] = {}  # file id -> the file name it was asked for
         self.users: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, deque[Failure]] = {}
         self._rejected: list[str] = []
@@ -91,6 +92,7 @@ class FakeSlack:
         with self._lock:
             self.calls.clear()
             self.uploads.clear()
+            self.upload_names.clear()
             self.users.clear()
             self._failures.clear()
             self._rejected.clear()
@@ -180,7 +182,7 @@ class FakeSlack:
         return {
             "ok": True,
             **self._issue(grant),
-            "scope": "commands,chat:write,chat:write.public,users:read,files:write",
+            "scope": "commands,chat:write,chat:write.public,users:read,files:write,im:write",
             "bot_user_id": "UBOT",
             "app_id": "A1",
             "team": None
@@ -190,6 +192,11 @@ class FakeSlack:
             "is_enterprise_install": grant.org_wide,
             "authed_user": {"id": "UINSTALLER"},
         }
+
+    def uploaded(self) -> dict[str, bytes]:
+        """Each uploaded file's content, by the file name it was uploaded as."""
+        with self._lock:
+            return {self.upload_names[f]: body for f, body in self.uploads.items()}
 
     def attempts(self, method: str) -> int:
         """How often `method` was called, answered or failed."""
@@ -256,7 +263,10 @@ class FakeSlack:
             return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):06d}"
+            self.upload_names[file_id] = str(params.get("filename"))
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}upload/{file_id}"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
         if method == "files.completeUploadExternal":
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []

@@ -35,3 +35,12 @@ def test_api_url_gets_its_trailing_slash() -> None:
     assert (
         settings(slack_api_url="http://127.0.0.1:9/api").slack_api_url == "http://127.0.0.1:9/api/"
     )
+
+
+def test_retention_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TANDEM_RETENTION_DAYS is a whole number of days; unset or empty keeps everything."""
+    assert settings().tandem_retention_days is None
+    monkeypatch.setenv("TANDEM_RETENTION_DAYS", "")
+    assert settings().tandem_retention_days is None
+    monkeypatch.setenv("TANDEM_RETENTION_DAYS", "30")
+    assert settings().tandem_retention_days == 30

@@ -15,7 +15,7 @@ MANIFEST: dict[str, Any] = yaml.safe_load(
 
 
 def test_manifest_declares_what_the_spec_lists() -> None:
-    """The manifest declares the seven commands, the shortcut, the Home event and the scopes."""
+    """The manifest declares the eight commands, the shortcut, the Home event and the scopes."""
     features = MANIFEST["features"]
     commands = {c["command"] for c in features["slash_commands"]}
     assert commands == {
@@ -27,12 +27,13 @@ def test_manifest_declares_what_the_spec_lists() -> None:
         "/handoff",
         "/glossary",
         "/competitor",
+        "/tandem",
     }
     assert [s["callback_id"] for s in features["shortcuts"]] == ["save_as_intel"]
     assert features["app_home"]["home_tab_enabled"] is True
     assert "app_home_opened" in MANIFEST["settings"]["event_subscriptions"]["bot_events"]
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "users:read", "files:write"} <= scopes
+    assert {"commands", "chat:write", "users:read", "files:write", "im:write"} <= scopes
 
 
 async def test_every_declared_command_answers_help(slack: SignedSlack) -> None:

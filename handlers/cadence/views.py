@@ -15,6 +15,7 @@ from core.blocks import (
     local_label,
     plural,
     section,
+    user,
 )
 from core.meetings import lead_of, occurrences, schedule_of
 from core.wording import MEETINGS
@@ -49,7 +50,7 @@ def _cadence_text(cadence: Cadence, *, upcoming: bool, now: datetime) -> str:
         return heading + upcoming_lines(starts, lead=lead, zone=schedule.zone, now=now)
     return (
         f"{heading}{describe(schedule)} (`{schedule.rule}`) · agenda {describe_lead(lead)} "
-        f"before · set by <@{cadence.set_by}>"
+        f"before · set by {user(cadence.set_by)}"
     )
 
 

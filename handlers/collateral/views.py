@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from core.blocks import Block, context_line, header, plural, section, titled_link
+from core.blocks import Block, context_line, header, plural, section, titled_link, user
 from core.text import escape
 from handlers.collateral.parse import LIMITS
 from handlers.common import Saving
@@ -77,7 +77,7 @@ def announcement(item: Announced, *, vote_actions: Mapping[str, str]) -> list[Bl
         section(
             f":bookmark_tabs: *{titled_link(item.url, item.title)}*" + (f"\n{tags}" if tags else "")
         ),
-        context_line(f"Shared by <@{item.author_id}> · {counts_line(item.counts)}"),
+        context_line(f"Shared by {user(item.author_id)} · {counts_line(item.counts)}"),
         {"type": "actions", "elements": buttons},
     ]
 
@@ -144,7 +144,7 @@ def find_blocks(
         blocks.append(
             section(
                 f"*{titled_link(item.url, item.title)}*" + (f"  {tags}" if tags else "") + "\n"
-                f"{counts_line(counts)} · shared by <@{item.author_id}> {_date(item.created_at)}"
+                f"{counts_line(counts)} · shared by {user(item.author_id)} {_date(item.created_at)}"
             )
         )
     if len(found) >= limit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core.blocks import Block, context_line, header, section
+from core.blocks import Block, context_line, header, section, user
 from core.hours import WorkingHours, short
 from core.text import escape
 from core.wording import campaign_label, handoff_summary
@@ -151,7 +151,7 @@ NOT_SET = "The lead handoff is not set up, so there is nothing to turn off."
 
 def already(handoff: Handoff) -> str:
     did = "accepted" if handoff.status == "accepted" else "rejected"
-    return f"{escape(handoff.lead_ref)} was already {did} by <@{handoff.decided_by}>."
+    return f"{escape(handoff.lead_ref)} was already {did} by {user(handoff.decided_by or '')}."
 
 
 def rejected(handoff: Handoff) -> str:

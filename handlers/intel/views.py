@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.blocks import Block, context_line, plural, section
+from core.blocks import Block, context_line, plural, section, user
 from core.text import escape
 from core.wording import EXAMPLES
 from handlers.common import Saving
@@ -111,7 +111,7 @@ def headline(post: IntelPost) -> str:
 
 def _meta(post: IntelPost) -> str:
     when = post.created_at
-    parts = [f"<@{post.author_id}>", f"{when:%b} {when.day}, {when.year}"]
+    parts = [user(post.author_id), f"{when:%b} {when.day}, {when.year}"]
     if post.permalink and _SAFE_LINK.fullmatch(post.permalink):
         parts.append(f"<{post.permalink}|original message>")
     return " · ".join(parts)
