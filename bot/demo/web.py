@@ -35,13 +35,14 @@ from bot.config import Settings
 from bot.demo import cast
 from bot.demo.commands import COMMANDS, SHORTCUTS
 from bot.demo.slack_side import SlackSide
-from bot.demo.workspace import Json, Workspace
+from bot.demo.workspace import Json, Message, Workspace
 from bot.services import Services
 from bot.slack import web_client
 from core.meetings import agenda_due, lead_of, occurrences, schedule_of
 from scheduler.__main__ import Clock, _run
 from storage.cadences import active_cadences
 from storage.db import Database
+from storage.handoffs import setup_of
 
 log = logging.getLogger("tandem.demo")
 STATIC = "static"
@@ -219,6 +220,9 @@ def routes(demo: Demo) -> list[BaseRoute]:
         snapshot["commands"] = [c.__dict__ for c in COMMANDS]
         snapshot["shortcuts"] = [{"name": n, "callback_id": c} for n, c in SHORTCUTS]
         snapshot["next_runs"] = await demo.next_runs()
+        setup = await demo.db.read(setup_of, team_id=workspace.team_id)
+        snapshot["handoff_channel"] = setup.channel_id if setup else None
+        snapshot["hook_secret"] = cast.HOOK_SECRET
         return JSONResponse(snapshot)
 
     async def file(request: Request) -> Response:
@@ -279,6 +283,15 @@ def routes(demo: Demo) -> list[BaseRoute]:
         )
         return outcome.as_json()
 
+    async def say(body: Json) -> Json:
+        channel, text = str(body.get("channel", "")), str(body.get("text", ""))
+        if channel not in workspace.channels or not text.strip():
+            return {"ok": False, "error": "channel_not_found" if text else "no_text"}
+        # What Slack does to a typed message: its &, < and > arrive escaped.
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        workspace.add(Message(channel, workspace.new_ts(), body["user"], escaped))
+        return {"ok": True}
+
     async def home(body: Json) -> Json:
         return (await side.open_home(user=body["user"])).as_json()
 
@@ -313,6 +326,7 @@ def routes(demo: Demo) -> list[BaseRoute]:
         Route("/demo/submit", acting(submit), methods=["POST"]),
         Route("/demo/close", acting(close), methods=["POST"]),
         Route("/demo/shortcut", acting(shortcut), methods=["POST"]),
+        Route("/demo/say", acting(say), methods=["POST"]),
         Route("/demo/home", acting(home), methods=["POST"]),
         Route("/demo/handoff", acting(handoff), methods=["POST"]),
         Route("/demo/clock", acting(run_clock), methods=["POST"]),
