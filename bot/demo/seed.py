@@ -38,7 +38,9 @@ from storage.models import LeadRating
 from storage.winloss import NewResult, save_result
 
 TEAM = cast.TEAM
-FIRST_DAY = datetime(2025, 10, 1, tzinfo=UTC)  # the previous quarter's first day
+# The two quarters between the planning meetings: from 13 Oct 2025 and from 13 Jan 2026.
+FIRST_DAY = datetime(2025, 10, 13, tzinfo=UTC)
+SECOND_QUARTER = datetime(2026, 1, 13, tzinfo=UTC)
 SEED = 2026
 
 REPS = ("U0DEMOREP", "U0DEMOSAM", "U0DEMOJO")
@@ -164,9 +166,9 @@ def seed(engine: Engine, *, value: int = SEED) -> None:
 
 
 def _instant(rng: random.Random, quarter: int) -> datetime:
-    """A working-hours instant in quarter 0 (Oct-Dec 2025) or 1 (Jan 2026 to the start)."""
-    first = FIRST_DAY if quarter == 0 else datetime(2026, 1, 1, tzinfo=UTC)
-    last = datetime(2025, 12, 31, tzinfo=UTC) if quarter == 0 else cast.START
+    """A working-hours instant in quarter 0 (13 Oct 2025 to 11 Jan 2026) or 1 (to the start)."""
+    first = FIRST_DAY if quarter == 0 else SECOND_QUARTER
+    last = SECOND_QUARTER - timedelta(days=2) if quarter == 0 else cast.START
     day = first + timedelta(days=rng.randrange((last - first).days))
     while day.weekday() >= 5:
         day += timedelta(days=1)
