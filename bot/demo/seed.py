@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from bot.demo.web import Demo
 from core.meetings import MONTHLY, QUARTERLY, Schedule, cadence_fields, parse_day_rule
 from handlers.handoff.hook import token_hash
+from handlers.winloss.parse import parse_money
 from storage.cadences import set_cadence
 from storage.collateral import NewCollateral, cast_vote, save_collateral
 from storage.db import session_scope
@@ -304,13 +304,15 @@ def _intel(session: Session, rng: random.Random) -> None:
 
 def _deals(session: Session, rng: random.Random) -> None:
     for number, (outcome, campaign, competitor, amount, reason) in enumerate(DEALS):
+        money = parse_money(amount) if amount else None
         result = NewResult(
             outcome=outcome,
             deal_ref=f"DEAL-{300 + number}",
             competitor=competitor,
-            amount=_amount(amount),
+            amount=money[0] if money else None,
             campaign=campaign,
             reason=reason,
+            currency=money[1] if money else None,
         )
         quarter = 0 if CAMPAIGNS[campaign][1] == (0,) else 1 if number % 4 else 0
         save_result(
@@ -320,12 +322,6 @@ def _deals(session: Session, rng: random.Random) -> None:
             result=result,
             now=_instant(rng, quarter),
         )
-
-
-def _amount(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    return Decimal("".join(ch for ch in text if ch.isdigit() or ch == "."))
 
 
 def _collateral(session: Session, rng: random.Random) -> None:
