@@ -240,7 +240,12 @@ def routes(demo: Demo) -> list[BaseRoute]:
             body = json.loads(await request.body() or b"{}")
             if body.get("user") not in workspace.people:
                 return JSONResponse({"ok": False, "error": "unknown user"}, status_code=400)
-            return JSONResponse(await work(body))
+            try:
+                return JSONResponse(await work(body))
+            except Exception as error:
+                log.exception("the demo could not do %s", request.url.path)
+                problem = str(error).splitlines()[0] if str(error) else type(error).__name__
+                return JSONResponse({"ok": False, "status": 500, "error": problem}, 500)
 
         return endpoint
 

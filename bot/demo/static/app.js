@@ -31,7 +31,12 @@ async function post(path, body) {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ user: ui.user, ...body }),
   });
-  const answer = await response.json();
+  let answer;
+  try {
+    answer = await response.json();
+  } catch (error) {
+    answer = { ok: false, status: response.status, error: `the demo answered HTTP ${response.status}` };
+  }
   await refresh(true);
   return answer;
 }
@@ -237,7 +242,7 @@ function renderElement(part, block, where) {
     button.dataset.actionId = part.action_id || "";
     button.addEventListener("click", () => {
       if (part.confirm && !window.confirm(plainOf(part.confirm.text))) return;
-      if (part.url) window.open(part.url, "_blank", "noopener");
+      if (part.url && safeUrl(part.url)) window.open(part.url, "_blank", "noopener");
       click(where, {
         type: "button", action_id: part.action_id, block_id: block.block_id || "",
         value: part.value || "", text: part.text,
@@ -595,7 +600,7 @@ function renderChannel() {
   box.innerHTML = "";
   const inChannel = ui.state.messages.filter((m) => m.channel === ui.view);
   const top = inChannel.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
-  if (!top.length) box.appendChild(element("div", "empty", "Nothing here yet."));
+  if (!top.length) box.appendChild(element("div", "empty", "Nothing here yet: type a command below (start the demo with --seed for a busy workspace)."));
   for (const message of top) {
     const replies = inChannel.filter((m) => m.thread_ts === message.ts && m.ts !== message.ts);
     box.appendChild(renderMessage(message, replies));
