@@ -24,6 +24,11 @@ log = logging.getLogger("tandem")
 
 
 def main() -> None:
+    if "--demo" in sys.argv[1:]:
+        from bot.demo import main as demo
+
+        demo(sys.argv[1:])
+        return
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

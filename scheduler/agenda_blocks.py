@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.blocks import Block, clip, link, plural, section, sections, user
+from core.money import format_sums
 from core.text import escape
 from core.wording import EXAMPLES, campaign_label, handoff_summary
 from scheduler.agenda_format import number, percent, topic, trend
@@ -152,8 +153,8 @@ def deals(now: Measures, before: Measures | None) -> list[Block]:
         won += trend(d.wins, b.wins)
         lost += trend(d.losses, b.losses)
         rate += trend(d.win_rate, b.win_rate, shown=percent)
-    head = f"{won} · {lost} · {rate}\nAmount won {number(float(d.amount_won), digits=0)}"
-    head += f" · lost {number(float(d.amount_lost), digits=0)}"
+    head = f"{won} · {lost} · {rate}\nAmount won {format_sums(d.won)}"
+    head += f" · lost {format_sums(d.lost)}"
     reasons = [
         f"“{clip(reason)}” ({plural(n, 'loss', 'losses')})" for reason, n in now.loss_reasons
     ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from scheduler.charts import comparison_chart
 from scheduler.ics import meeting_invite
 from scheduler.measures import Measures
 from storage.intel import KINDS
+from storage.leads import LeadStats
 from storage.models import Cadence
 
 CHART_CAMPAIGNS = 8
@@ -24,13 +26,20 @@ def campaign_labels(now: Measures, before: Measures) -> list[str]:
     return list(seen.values())[:CHART_CAMPAIGNS]
 
 
+def campaign_averages(leads: LeadStats, labels: Sequence[str]) -> list[float | None]:
+    """Each campaign's average score; None where it had no ratings (an average of nothing is
+    no data, not a score of 0)."""
+    by_key = {c.label.casefold(): c.average for c in leads.campaigns if c.label}
+    found = [by_key.get(label.casefold()) for label in labels]
+    return [None if average is None else round(average, 2) for average in found]
+
+
 def charts(now: Measures, before: Measures) -> list[tuple[str, str, bytes]]:
     """(filename, title, PNG) of each chart comparing the quarter with the one before."""
     labels = campaign_labels(now, before)
 
-    def averages(m: Measures) -> list[float]:
-        by_key = {c.label.casefold(): c.average for c in m.leads.campaigns if c.label}
-        return [round(by_key.get(label.casefold(), 0.0), 2) for label in labels]
+    def averages(m: Measures) -> list[float | None]:
+        return campaign_averages(m.leads, labels)
 
     kinds = [kind for kind in KINDS if now.intel_kinds.get(kind) or before.intel_kinds.get(kind)]
     return [

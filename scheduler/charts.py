@@ -10,6 +10,8 @@ import io
 import textwrap
 from collections.abc import Sequence
 
+from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -22,12 +24,15 @@ def comparison_chart(
     *,
     title: str,
     labels: Sequence[str],
-    current: Sequence[float],
-    previous: Sequence[float],
+    current: Sequence[float | None],
+    previous: Sequence[float | None],
     current_label: str = "This quarter",
     previous_label: str = "Last quarter",
 ) -> bytes:
-    """A grouped bar chart setting each label's current value beside its previous one."""
+    """A grouped bar chart setting each label's current value beside its previous one.
+
+    A value of None (an average of nothing) draws no bar, and says "no data" where it would be.
+    """
     if not len(labels) == len(current) == len(previous):
         raise ValueError(
             f"{len(labels)} labels, {len(current)} current and {len(previous)} previous values"
@@ -43,20 +48,8 @@ def comparison_chart(
     positions = range(len(labels))
     width = 0.4
     crowded = len(labels) > 6
-    previous_bars = axes.bar(
-        [p - width / 2 for p in positions],
-        previous,
-        width,
-        label=previous_label,
-        color=PREVIOUS_COLOUR,
-    )
-    current_bars = axes.bar(
-        [p + width / 2 for p in positions],
-        current,
-        width,
-        label=current_label,
-        color=CURRENT_COLOUR,
-    )
+    previous_bars = _bars(axes, previous, -width / 2, width, previous_label, PREVIOUS_COLOUR)
+    current_bars = _bars(axes, current, width / 2, width, current_label, CURRENT_COLOUR)
     if len(labels) <= 8:
         for bars in (previous_bars, current_bars):
             axes.bar_label(bars, fmt=_number, padding=2, fontsize=9 if crowded else 10)
@@ -68,7 +61,7 @@ def comparison_chart(
         axes.set_xticks(list(positions), names, fontsize=11)
     axes.tick_params(axis="y", labelsize=10)
     axes.yaxis.set_major_formatter(lambda value, _position: _number(value))
-    if all(float(v).is_integer() for v in (*current, *previous)):
+    if all(float(v).is_integer() for v in (*current, *previous) if v is not None):
         # Counts: no ticks at 0.2 of a deal.
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.margins(y=0.15)
@@ -81,6 +74,33 @@ def comparison_chart(
     # Above the plot, level with the title, so it never covers a bar.
     axes.legend(fontsize=10, frameon=False, loc="lower right", bbox_to_anchor=(1, 1), ncols=2)
     return _png(figure)
+
+
+def _bars(
+    axes: Axes,
+    values: Sequence[float | None],
+    shift: float,
+    width: float,
+    label: str,
+    colour: str,
+) -> BarContainer:
+    """One series of bars; where a value is None, "no data" stands in the bar's place."""
+    known = [(p + shift, v) for p, v in enumerate(values) if v is not None]
+    bars = axes.bar([p for p, _ in known], [v for _, v in known], width, label=label, color=colour)
+    for position, value in enumerate(values):
+        if value is None:
+            axes.text(
+                position + shift,
+                0,
+                "no data",
+                rotation=90,
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color="grey",
+                fontstyle="italic",
+            )
+    return bars
 
 
 def _number(value: float) -> str:

@@ -104,6 +104,7 @@ class WinLoss(SQLModel, table=True):
     competitor: str | None = Field(default=None, max_length=limits.NAME)
     competitor_key: str | None = Field(default=None, max_length=limits.NAME)
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    currency: str | None = Field(default=None, max_length=3)  # ISO 4217, as the report gave it
     campaign: str | None = Field(default=None, max_length=limits.NAME)
     reason: str = Field(max_length=limits.REASON)
     user_id: str = Field(max_length=32)

@@ -36,6 +36,10 @@ class NewResult:
     amount: Decimal | None
     campaign: str | None
     reason: str
+    currency: str | None = None  # ISO 4217 ("USD"), as the report gave it; None: not said
+
+
+Sums = tuple[tuple[str | None, Decimal], ...]  # (currency, amount), largest first
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,10 @@ class WinLossSummary:
     wins: int
     losses: int
     win_rate: float | None  # wins / (wins + losses); None without any result
-    amount_won: Decimal
+    amount_won: Decimal  # all currencies together: for ordering, not for showing
     amount_lost: Decimal
+    won: Sums = ()  # the amounts won, by currency
+    lost: Sums = ()
 
 
 def save_result(
@@ -64,6 +70,7 @@ def save_result(
         "competitor": competitor_name(result.competitor) if result.competitor else None,
         "competitor_key": competitor_key(result.competitor) if result.competitor else None,
         "amount": result.amount,
+        "currency": result.currency if result.amount is not None else None,
         "campaign": result.campaign,
         "reason": result.reason,
         "user_id": user_id,
@@ -108,12 +115,26 @@ def winloss_summary(
     ).one()
     wins, losses = int(row[0]), int(row[1])
     decided = wins + losses
+    total = type_coerce(func.sum(col(WinLoss.amount)), Numeric(14, 2))
+    by_currency = session.execute(
+        select(outcome, col(WinLoss.currency), total)
+        .where(*_period(team_id, since, until), col(WinLoss.amount).is_not(None))
+        .group_by(outcome, col(WinLoss.currency))
+        .order_by(total.desc(), col(WinLoss.currency))
+    ).all()
+
+    def sums(side: str) -> Sums:
+        cents = Decimal("0.01")
+        return tuple((c, Decimal(s).quantize(cents)) for o, c, s in by_currency if o == side)
+
     return WinLossSummary(
         wins=wins,
         losses=losses,
         win_rate=wins / decided if decided else None,
         amount_won=Decimal(row[2]).quantize(Decimal("0.01")),
         amount_lost=Decimal(row[3]).quantize(Decimal("0.01")),
+        won=sums(Outcome.WIN),
+        lost=sums(Outcome.LOSS),
     )
 
 

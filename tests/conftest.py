@@ -83,12 +83,24 @@ _SKIPPED = pytest.StashKey[int]()
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
+    _say_browser_skips(terminalreporter)
     skipped = config.stash.get(_SKIPPED, 0)
     if skipped:
         terminalreporter.write_line(
             f"{skipped} PostgreSQL runs skipped. " + ENABLE_POSTGRES.format(url=POSTGRES_URL),
             yellow=True,
         )
+
+
+def _say_browser_skips(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, like PostgreSQL's, when the demo's browser tests were skipped (and why)."""
+    reasons = {
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and "Chromium" in str(report.longrepr[2])
+    }
+    for reason in reasons:
+        terminalreporter.write_line(reason, yellow=True)
 
 
 def _postgres_or_skip() -> Engine:

@@ -90,6 +90,7 @@ def add_result(
     deal: str = "DEAL-7",
     competitor: str | None = None,
     amount: Decimal | None = None,
+    currency: str | None = None,
     reason: str = "because",
     user_id: str = "U1",
     at: datetime,
@@ -102,6 +103,7 @@ def add_result(
         amount=amount,
         campaign=None,
         reason=reason,
+        currency=currency,
     )
     return save_result(session=session, team_id=team_id, user_id=user_id, result=result, now=at)
 

@@ -6,15 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
+from core.block_check import block_problems, view_problems
+from core.blocks import MESSAGE_BLOCKS
 from handlers.common import InputError
 
 Payload = dict[str, Any]
-MESSAGE_BLOCKS = 50
-VIEW_BLOCKS = 100
-SECTION_TEXT = 3000
 
 
 def text_value(value: str | None) -> dict[str, Any]:
@@ -57,20 +54,14 @@ def view_submission(
 
 def check_blocks(blocks: list[dict[str, Any]], *, limit: int = MESSAGE_BLOCKS) -> None:
     """Every block passes Block Kit validation, within Slack's limits."""
-    assert 0 < len(blocks) <= limit
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None
-        parsed.validate_json()
-        text = block.get("text")
-        if block["type"] == "section" and isinstance(text, dict):
-            assert len(text["text"]) <= SECTION_TEXT
+    problems = block_problems(blocks, limit=limit)
+    assert not problems, problems
 
 
 def check_view(view: dict[str, Any]) -> None:
     """The view passes Block Kit validation, and so does each of its blocks."""
-    View(**view).validate_json()
-    check_blocks(view["blocks"], limit=VIEW_BLOCKS)
+    problems = view_problems(view)
+    assert not problems, problems
 
 
 def block_action(

@@ -170,6 +170,17 @@ def test_monthly_counts_and_averages(engine: Engine) -> None:
     assert not agenda.files
 
 
+def test_deal_amounts_keep_their_currencies(engine: Engine) -> None:
+    """Amounts are summed per currency as reported, and one without a currency stays bare."""
+    seed(engine, now=CURRENT, then=EARLIER)
+    with session_scope(engine) as s:
+        report = partial(add_result, session=s, outcome="win", reason="fit", at=CURRENT)
+        report(deal="USD-1", amount=Decimal(48000), currency="USD")
+        report(deal="EUR-1", amount=Decimal("1200.50"), currency="EUR")
+    detail = thread_text(agenda_for(engine))
+    assert "Amount won $48,000 + 2,000 + €1,200.50 · lost 2,000" in detail
+
+
 def test_monthly_links_and_escapes(engine: Engine) -> None:
     """Items link to their source and user text is escaped, link labels included."""
     seed(engine, now=CURRENT, then=EARLIER)

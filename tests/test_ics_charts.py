@@ -8,8 +8,10 @@ import icalendar
 import pytest
 from matplotlib.image import imread
 
+from scheduler.agenda_files import campaign_averages
 from scheduler.charts import comparison_chart
 from scheduler.ics import meeting_invite
+from storage.leads import LeadStats, RatingSummary
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START = datetime(2027, 3, 16, 14, 0, tzinfo=UTC)
@@ -110,3 +112,25 @@ def test_comparison_chart_refuses_mismatched_series() -> None:
     """Labels and both series must be the same length."""
     with pytest.raises(ValueError, match="2 labels, 1 current and 2 previous"):
         comparison_chart(title="t", labels=["a", "b"], current=[1.0], previous=[1.0, 2.0])
+
+
+def test_a_campaign_without_ratings_has_no_average_not_zero() -> None:
+    """The quarter a campaign had no ratings, its chart value is None ("no data"), not 0."""
+    webinar = RatingSummary(label="Q1 webinar", count=4, average=3.75, unmet=())
+    leads = LeadStats(overall=webinar, campaigns=(webinar,))
+    assert campaign_averages(leads, ["q1 WEBINAR", "Hotel summit"]) == [3.75, None]
+
+
+def test_comparison_chart_says_no_data_where_a_value_is_missing() -> None:
+    """A missing value draws no bar (and no "0"): the chart differs from one with a 0."""
+    chart = {
+        missing: comparison_chart(
+            title="Average lead score by campaign",
+            labels=["Q1 webinar", "Hotel summit"],
+            current=[3.75, 4.0],
+            previous=[missing, 3.5],
+        )
+        for missing in (None, 0.0)
+    }
+    assert png_size(chart[None]) == (800, 450)
+    assert chart[None] != chart[0.0]

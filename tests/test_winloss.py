@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from core.money import format_sums
 from handlers.winloss import FORM as FORM_ID
-from handlers.winloss.parse import parse_amount, parse_result
+from handlers.winloss.parse import ResultError, parse_amount, parse_money, parse_result
 from storage.db import session_scope
 from storage.models import WinLoss
 from storage.winloss import (
@@ -24,7 +25,7 @@ from storage.winloss import (
 )
 from tests.factories import add_result
 from tests.fake_slack import FakeSlack
-from tests.forms import check_view, selected, text_value, view_submission
+from tests.forms import check_view, refused_field, selected, text_value, view_submission
 from tests.slack_client import SignedSlack, reply_text
 
 EXAMPLE = 'loss DEAL-7 competitor:Acme amount:48000 campaign:"Q3 webinar" price was 30% higher'
@@ -54,6 +55,34 @@ def test_amounts(text: str, amount: str) -> None:
     assert parse_amount(text) == Decimal(amount)
 
 
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [("$48,000", "USD"), ("48000", None), ("€1,200.50", "EUR"), ("48000 chf", "CHF"),
+     ("GBP7.5", "GBP"), ("48000¥", "JPY")],
+)  # fmt: skip
+def test_amounts_keep_their_currency(text: str, currency: str | None) -> None:
+    """A sign or an ISO code before or after the number is kept as the deal's currency."""
+    assert parse_money(text)[1] == currency
+
+
+@pytest.mark.parametrize("text", ["48000 XYZ", "$48,000 EUR", "€"])
+def test_an_unknown_or_second_currency_is_refused(text: str) -> None:
+    """A code Tandem does not know, or two currencies at once, is refused as the amount."""
+    assert refused_field(parse_money, ResultError, text) == "amount"
+
+
+async def test_amounts_are_shown_in_their_currencies(slack: SignedSlack, engine: Engine) -> None:
+    """The receipt shows the amount as given; sums are kept apart by currency, never mixed."""
+    response = await slack.command("/winloss", "win DEAL-1 amount:$48,000 fast rollout")
+    assert "amount $48,000" in response.text
+    await slack.command("/winloss", "win DEAL-2 amount:€1,200.50 the integration")
+    await slack.command("/winloss", "win DEAL-3 amount:$2,000 a referral")
+    await slack.command("/winloss", "win DEAL-4 amount:300 no currency given")
+    won = summary(engine).won
+    assert won == (("USD", Decimal("50000")), ("EUR", Decimal("1200.50")), (None, Decimal("300")))
+    assert format_sums(won) == "$50,000 + €1,200.50 + 300"
+
+
 def summary(engine: Engine, *, team_id: str = "T1") -> WinLossSummary:
     with Session(engine) as session:
         return winloss_summary(session=session, team_id=team_id, **EVER)
@@ -66,7 +95,12 @@ async def test_report(slack: SignedSlack, engine: Engine) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == ("Saved: *DEAL-7* lost to Acme, amount 48,000, campaign Q3 webinar.")
     assert summary(engine) == WinLossSummary(
-        wins=0, losses=1, win_rate=0.0, amount_won=Decimal("0"), amount_lost=Decimal("48000")
+        wins=0,
+        losses=1,
+        win_rate=0.0,
+        amount_won=Decimal("0"),
+        amount_lost=Decimal("48000"),
+        lost=((None, Decimal("48000")),),
     )
 
 
@@ -86,7 +120,12 @@ async def test_reporting_again_replaces(slack: SignedSlack, engine: Engine) -> N
     response = await slack.command("/winloss", "win deal-8 amount:$6,000 came back", user="U2")
     assert "This replaces the earlier report of this deal (a loss)." in response.text
     assert summary(engine) == WinLossSummary(
-        wins=1, losses=0, win_rate=1.0, amount_won=Decimal("6000"), amount_lost=Decimal("0")
+        wins=1,
+        losses=0,
+        win_rate=1.0,
+        amount_won=Decimal("6000"),
+        amount_lost=Decimal("0"),
+        won=(("USD", Decimal("6000")),),
     )
     with Session(engine) as session:
         (latest,) = session.scalars(select(WinLoss)).all()
@@ -128,7 +167,7 @@ async def test_form_stores_the_same_report(slack: SignedSlack, engine: Engine) -
     response = await slack.interaction(view_submission(FORM_ID, values))
     assert response.json()["response_action"] == "update"
     check_view(response.json()["view"])
-    assert summary(engine).amount_won == Decimal("1200.50")
+    assert summary(engine).won == (("EUR", Decimal("1200.50")),)
 
 
 @pytest.mark.parametrize(
@@ -174,6 +213,8 @@ def test_aggregations(engine: Engine) -> None:
             win_rate=0.4,
             amount_won=Decimal("1000.25"),
             amount_lost=Decimal("500"),
+            won=((None, Decimal("1000.25")),),
+            lost=((None, Decimal("500")),),
         )
         (top, second) = top_loss_reasons(session=session, **period)
         assert (top[0].casefold(), top[1]) == ("price", 2)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from core.money import format_money
 from core.text import escape
 from handlers.common import Saving
 from handlers.forms import Submission, View, input_block, modal, static_select, text_input
@@ -14,8 +14,9 @@ USAGE = (
     "*Report a deal:* `/winloss win|loss DEAL [competitor:NAME] [amount:N] [campaign:NAME] "
     "REASON`\n"
     '`/winloss loss DEAL-7 competitor:Acme amount:48000 campaign:"Q3 webinar" '
-    "price was 30% higher`. The reason is required; the amount is a number "
-    "(`48000`, `$48,000`, `€1,200.50`). Reporting a deal again replaces the earlier report.\n"
+    "price was 30% higher`. The reason is required; the amount is a number, with its "
+    "currency if you like (`48000`, `$48,000`, `€1,200.50`, `5000CHF`). "
+    "Reporting a deal again replaces the earlier report.\n"
     "*Form:* `/winloss` on its own"
 )
 TITLE = "Report a win or loss"
@@ -53,12 +54,6 @@ def read_form(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def format_amount(amount: Decimal) -> str:
-    """`48,000` or `1,200.50`."""
-    shown = f"{amount:,.2f}"
-    return shown.removesuffix(".00")
-
-
 def confirmation(result: NewResult, *, replaced: str | None) -> str:
     """The ephemeral receipt for a stored report; says when it replaced an earlier one."""
     verb = "won" if result.outcome == "win" else "lost"
@@ -68,7 +63,7 @@ def confirmation(result: NewResult, *, replaced: str | None) -> str:
             f" {'against' if result.outcome == 'win' else 'to'} {escape(result.competitor)}"
         )
     if result.amount is not None:
-        parts.append(f", amount {format_amount(result.amount)}")
+        parts.append(f", amount {format_money(result.amount, result.currency)}")
     if result.campaign:
         parts.append(f", campaign {escape(result.campaign)}")
     parts.append(".")
