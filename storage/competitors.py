@@ -162,7 +162,7 @@ def _keys_of(team_id: str, key: str) -> Any:
 class Deals:
     wins: int
     losses: int
-    amount_lost: Decimal
+    lost: tuple[tuple[str | None, Decimal], ...] = ()  # amounts lost by currency, largest first
 
     @property
     def win_rate(self) -> float | None:
@@ -254,20 +254,27 @@ def card_data(
 
 def _deals(session: Session, team_id: str, key: str, keys: Any) -> tuple[Deals, str | None]:
     outcome = col(WinLoss.outcome)
-    amount = type_coerce(func.coalesce(col(WinLoss.amount), 0), Numeric(14, 2))
-    wins, losses, lost, name = session.execute(
+    against = (col(WinLoss.team_id) == team_id, col(WinLoss.competitor_key).in_(keys))
+    wins, losses, name = session.execute(
         select(
             func.coalesce(func.sum(case((outcome == "win", 1), else_=0)), 0),
             func.coalesce(func.sum(case((outcome == "loss", 1), else_=0)), 0),
-            type_coerce(
-                func.coalesce(func.sum(case((outcome == "loss", amount), else_=0)), 0),
-                Numeric(14, 2),
-            ),
             func.max(case((col(WinLoss.competitor_key) == key, col(WinLoss.competitor)))),
-        ).where(col(WinLoss.team_id) == team_id, col(WinLoss.competitor_key).in_(keys))
+        ).where(*against)
     ).one()
+    # Amounts in different currencies are never added together.
+    total = type_coerce(func.sum(col(WinLoss.amount)), Numeric(14, 2))
+    lost = session.execute(
+        select(col(WinLoss.currency), total)
+        .where(*against, outcome == "loss", col(WinLoss.amount).is_not(None))
+        .group_by(col(WinLoss.currency))
+        .order_by(total.desc(), col(WinLoss.currency))
+    ).all()
+    cents = Decimal("0.01")
     deals = Deals(
-        wins=int(wins), losses=int(losses), amount_lost=Decimal(lost).quantize(Decimal("0.01"))
+        wins=int(wins),
+        losses=int(losses),
+        lost=tuple((currency, Decimal(sum_).quantize(cents)) for currency, sum_ in lost),
     )
     return deals, name
 

@@ -109,7 +109,7 @@ async def test_card_gathers_intel_deals_and_collateral(
         await slack.command("/intel", f"competitor:Acme {text}", user=f"U{i + 1}", channel="C5")
     clock.now = start
     await slack.command(
-        "/winloss", "loss D1 competitor:acme amount:48000 price was 30% higher", user="U2"
+        "/winloss", "loss D1 competitor:acme amount:$48,000 price was 30% higher", user="U2"
     )
     await slack.command("/winloss", "win D2 competitor:ACME loved the onboarding", user="U3")
     await slack.command(
@@ -127,7 +127,7 @@ async def test_card_gathers_intel_deals_and_collateral(
     for i, text in enumerate(["cut list price 20% in EMEA", "new CEO", "launched an AI add-on"]):
         assert f"{text} — <@U{i + 1}> · Nov 16, 2026 · in <#C5>" in card
     assert card.index("launched an AI add-on") < card.index("new CEO")  # newest first
-    assert "1 won · 1 lost · win rate *50%* · amount lost 48,000" in card
+    assert "1 won · 1 lost · win rate *50%* · amount lost $48,000" in card
     assert "price was 30% higher" in card
     assert "<https://example.com/acme-battlecard.pdf|Acme battlecard>" in card
     assert "nobody has reviewed this card yet" in card

@@ -89,6 +89,7 @@ COLUMNS = {
         "outcome",
         "competitor",
         "amount",
+        "currency",
         "campaign",
         "reason",
         "reported_by",
@@ -188,6 +189,7 @@ def seed(engine: Engine) -> int:
             outcome="loss",
             competitor="Acme",
             amount=Decimal("48000"),
+            currency="USD",
             reason="price was 30% higher",
             user_id="U2",
             at=NOW,
@@ -235,7 +237,7 @@ async def test_admin_gets_seven_csv_files_by_dm(
     assert ratings[0]["reason"] == "'" + FORMULA
     assert ratings[0]["rated_at"] == STAMP and ratings[0]["score"] == "2"
     assert files["intel"][1][3:5] == ["Acme cut list price 20% in EMEA", "U2"]
-    assert files["deals"][1][:4] == ["DEAL-7", "loss", "Acme", "48000.00"]
+    assert files["deals"][1][:5] == ["DEAL-7", "loss", "Acme", "48000.00", "USD"]
     assert files["collateral"][1][0] == str(item)
     assert files["collateral"][1][-3:] == ["1", "0", "1"]
     assert files["glossary"][1] == ["MQL", "Marketing qualified lead", "U2", STAMP]
@@ -341,7 +343,7 @@ async def test_forget_deletes_ratings_and_votes_and_keeps_intel(
 
     await slack.command("/tandem", "export", user="UADMIN")
     _, files = await exported(slack_api)
-    assert files["intel"][1][4] == FORMER_MEMBER and files["deals"][1][6] == FORMER_MEMBER
+    assert files["intel"][1][4] == FORMER_MEMBER and files["deals"][1][7] == FORMER_MEMBER
     assert files["glossary"][1][2] == FORMER_MEMBER
     assert [row[1] for row in files["lead-ratings"][1:]] == ["U5"]
 

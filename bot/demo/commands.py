@@ -52,6 +52,16 @@ COMMANDS = (
         "One vocabulary for sales and marketing",
         "MQL · set MQL = Marketing Qualified Lead · list",
     ),
+    Command(
+        "/competitor",
+        "One card per competitor, from everything both teams collected",
+        "Acme · edit Acme · alias Acme = Acme Corp, AcmeSoft · list · help",
+    ),
+    Command(
+        "/tandem",
+        "Export the workspace's records as CSV, or forget a person",
+        "export [days:N] · forget @name · help",
+    ),
 )
 # Message shortcuts: (name, callback_id).
 SHORTCUTS = (("Save as field intel", "save_as_intel"),)

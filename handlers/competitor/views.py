@@ -26,6 +26,7 @@ from core.blocks import (
     user,
 )
 from core.competitors import STALE_DAYS
+from core.money import format_sums
 from core.text import escape
 from core.wording import EXAMPLES
 from handlers.common import Saving
@@ -73,10 +74,6 @@ def _day(when: datetime) -> str:
 
 def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.0%}"
-
-
-def amount(value: Any) -> str:
-    return f"{value:,.2f}".removesuffix(".00")
 
 
 def tag_of(key: str) -> str:
@@ -145,7 +142,7 @@ def _deals(data: CardData) -> list[Block]:
         return [section(f"*Deals:* none reported against it yet. {EXAMPLES['winloss']}")]
     head = (
         f"*Deals:* {d.wins:,} won · {d.losses:,} lost · win rate *{percent(d.win_rate)}* · "
-        f"amount lost {amount(d.amount_lost)}"
+        f"amount lost {format_sums(d.lost)}"
     )
     reasons = [
         f"“{clip(reason)}” ({plural(n, 'loss', 'losses')})" for reason, n in data.loss_reasons
