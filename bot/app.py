@@ -10,17 +10,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 import handlers
+from bot.edge import slack_request
 from bot.services import Services
 from bot.slack import async_web_client
+from core.logs import OncePerInterval
 from handlers import handoff
 from handlers.command import listen_for_commands
 from storage.db import Database, ping
@@ -50,6 +52,7 @@ class _TokenNotices(logging.Filter):
 
 _LOG = logging.getLogger("tandem")
 _LOG.addFilter(_TokenNotices())
+_LOG.addFilter(OncePerInterval())
 
 
 def create_app(*, services: Services) -> AsyncApp:
@@ -80,13 +83,20 @@ def create_app(*, services: Services) -> AsyncApp:
 
 def create_web(*, services: Services) -> Starlette:
     """The ASGI application: Slack's endpoint, the lead webhook and a health check."""
-    handler = AsyncSlackRequestHandler(create_app(services=services))
+    app = create_app(services=services)
     db = services.db
     cards = handoff.CardPoster(services=services)
     leads = handoff.lead_hook(services=services, cards=cards)
 
     async def events(request: Request) -> Response:
-        return await handler.handle(request)
+        bolt = slack_request(request, await request.body())
+        if bolt is None:
+            _LOG.warning(
+                "refused a request to /slack/events that Slack could not have sent",
+                extra={"repeats": True},
+            )
+            return PlainTextResponse("Not a request from Slack that Tandem can read.", 400)
+        return to_starlette_response(await app.async_dispatch(bolt))
 
     async def healthz(_request: Request) -> Response:
         healthy = await asyncio.to_thread(ping, db.engine)

@@ -1,0 +1,151 @@
+"""The Slack endpoint's guard: a body no Slack request could have is refused before Bolt acts.
+
+Bolt parses a body before it checks the signature, and its parsing and our listeners read
+fields by the shapes Slack documents. A body that is not UTF-8, not JSON or a form, or whose
+fields have other shapes (a `user` that is a number, a view without `state`) would raise deep
+inside them: a 500 with a traceback. Here it gets a 400 instead, logged in one line.
+Only the fields that Bolt and the listeners read are checked; everything else is let through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request
+from slack_bolt.request.async_request import AsyncBoltRequest
+from starlette.requests import Request
+
+
+class _Loose(BaseModel):
+    # Strict: a number where Slack sends a string is refused, not converted.
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Id(_Loose):
+    id: str
+
+
+class _Command(_Loose):
+    command: str
+    user_id: str
+    team_id: str
+    trigger_id: str
+    text: str = ""
+
+
+class _Option(_Loose):
+    value: str
+
+
+class _Element(_Loose):
+    selected_option: _Option | None = None
+    selected_options: list[_Option] | None = None
+
+
+class _State(_Loose):
+    values: dict[str, dict[str, _Element]]
+
+
+class _View(_Loose):
+    id: str
+    callback_id: str
+    type: str = "modal"
+    private_metadata: str = ""
+    state: _State
+
+
+class _Action(_Loose):
+    action_id: str
+    block_id: str = ""
+    value: str = ""
+
+
+class _Container(_Loose):
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
+class _Interaction(_Loose):
+    type: str
+    user: _Id
+    team: _Id | None = None
+    channel: _Id | None = None
+    container: _Container | None = None
+    trigger_id: str = ""
+    callback_id: str = ""
+    actions: list[_Action] | None = None
+    view: _View | None = None
+    message: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _parts_of_its_type(self) -> _Interaction:
+        if self.type == "block_actions" and not self.actions:
+            raise ValueError("block_actions without actions")
+        if self.type in {"view_submission", "view_closed"} and self.view is None:
+            raise ValueError(f"{self.type} without a view")
+        if self.type in {"shortcut", "message_action"} and not (
+            self.callback_id and self.trigger_id
+        ):
+            raise ValueError(f"{self.type} without callback_id or trigger_id")
+        if self.type == "message_action" and self.message is not None:
+            _Message.model_validate(self.message)
+        return self
+
+
+class _Message(_Loose):
+    text: str | None = None
+    user: str | None = None
+    ts: str | None = None
+
+
+class _Event(_Loose):
+    type: str
+    user: str | _Id | None = None
+    channel: str | _Id | None = None
+    tab: str | None = None
+
+    @model_validator(mode="after")
+    def _user_of_home(self) -> _Event:
+        if self.type == "app_home_opened" and not isinstance(self.user, str):
+            raise ValueError("app_home_opened without a user")
+        return self
+
+
+class _EventCallback(_Loose):
+    type: str
+    team_id: str
+    event_id: str
+    event: _Event
+    authorizations: list[dict[str, Any]] | None = None
+
+
+def _unscoped(body: dict[str, Any]) -> bool:
+    """Slack's own checks of the endpoint, which belong to no workspace."""
+    return "ssl_check" in body or body.get("type") in {"url_verification", "app_rate_limited"}
+
+
+def _check(body: dict[str, Any]) -> None:
+    """Raise ValidationError when the fields read for a request of this kind have other shapes."""
+    if "command" in body:
+        _Command.model_validate(body)
+    elif body.get("type") == "event_callback":
+        _EventCallback.model_validate(body)
+    elif body.get("type") is not None:
+        _Interaction.model_validate(body)
+    else:
+        raise ValueError("neither a command, an interaction nor an event")
+
+
+def slack_request(request: Request, raw: bytes) -> AsyncBoltRequest | None:
+    """The request as Bolt reads it, or None when its body cannot be one Slack sent."""
+    try:
+        # Decodes UTF-8 and parses JSON or the form, then reads ids out of the result.
+        bolt = to_async_bolt_request(request, raw)
+        if not _unscoped(bolt.body):
+            _check(bolt.body)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return None  # ValidationError is a ValueError
+    if not (_unscoped(bolt.body) or bolt.context.team_id or bolt.context.enterprise_id):
+        return None
+    return bolt
