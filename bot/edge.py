@@ -137,15 +137,39 @@ def _check(body: dict[str, Any]) -> None:
         raise ValueError("neither a command, an interaction nor an event")
 
 
+def _unreadable(value: object) -> bool:
+    """Whether any text in `value` has a NUL (no database keeps one) or a lone surrogate
+    (not Unicode, which Slack always sends)."""
+    if isinstance(value, str):
+        return "\x00" in value or (not value.isascii() and _surrogate(value))
+    if isinstance(value, dict):
+        return any(_unreadable(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_unreadable(item) for item in value)
+    return False
+
+
+def _surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def slack_request(request: Request, raw: bytes) -> AsyncBoltRequest | None:
     """The request as Bolt reads it, or None when its body cannot be one Slack sent."""
     try:
         # Decodes UTF-8 and parses JSON or the form, then reads ids out of the result.
         bolt = to_async_bolt_request(request, raw)
-        if not _unscoped(bolt.body):
-            _check(bolt.body)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        body = bolt.body
+        if not _unscoped(body):
+            _check(body)
+            if not (bolt.context.team_id or bolt.context.enterprise_id):
+                return None
+        # A command's text may hold a NUL: its dispatcher says why that is refused.
+        if _unreadable({**body, "text": ""} if "command" in body else body):
+            return None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
         return None  # ValidationError is a ValueError
-    if not (_unscoped(bolt.body) or bolt.context.team_id or bolt.context.enterprise_id):
-        return None
     return bolt
