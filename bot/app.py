@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 import pkgutil
@@ -25,7 +24,7 @@ from bot.slack import async_web_client
 from core.logs import OncePerInterval
 from handlers import handoff
 from handlers.command import listen_for_commands
-from storage.db import Database, ping
+from storage.db import Database, answers
 
 
 def features() -> list[ModuleType]:
@@ -50,6 +49,8 @@ class _TokenNotices(logging.Filter):
         return "`token`" not in message or "will be" not in message
 
 
+# `/healthz` answers 503 when the database has not answered a ping within this many seconds.
+HEALTH_DEADLINE = 1.5
 _LOG = logging.getLogger("tandem")
 _LOG.addFilter(_TokenNotices())
 _LOG.addFilter(OncePerInterval())
@@ -99,7 +100,7 @@ def create_web(*, services: Services) -> Starlette:
         return to_starlette_response(await app.async_dispatch(bolt))
 
     async def healthz(_request: Request) -> Response:
-        healthy = await asyncio.to_thread(ping, db.engine)
+        healthy = await answers(db.engine, within=HEALTH_DEADLINE)
         return JSONResponse({"ok": healthy}, status_code=200 if healthy else 503)
 
     web = Starlette(

@@ -30,7 +30,7 @@ class _Command(_Loose):
     command: str
     user_id: str
     team_id: str
-    trigger_id: str
+    trigger_id: str = ""
     text: str = ""
 
 

@@ -54,7 +54,7 @@ class Asked:
 
     @property
     def trigger_id(self) -> str:
-        return str(self.payload["trigger_id"])
+        return str(self.payload.get("trigger_id") or "")
 
 
 Verb = Callable[[Asked], Awaitable[None]]

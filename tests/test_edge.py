@@ -72,6 +72,7 @@ MALFORMED = [
     (payload({**view_submission("lead_rating_form", {}), "view": "x"}), FORM),
     (b"command=%2Flead&text=x", FORM),
     (b"command=%2Flead&text=x&user_id=U1&trigger_id=1", FORM),
+    (b"command=%2Flead&text=x&team_id=T1&trigger_id=1", FORM),
 ]
 
 
