@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 import handlers
-from bot.edge import slack_request
+from bot.edge import UnhandledInOneLine, slack_request
 from bot.services import Services
 from bot.slack import async_web_client
 from core.logs import OncePerInterval
@@ -53,6 +53,7 @@ class _TokenNotices(logging.Filter):
 HEALTH_DEADLINE = 1.5
 _LOG = logging.getLogger("tandem")
 _LOG.addFilter(_TokenNotices())
+_LOG.addFilter(UnhandledInOneLine())
 _LOG.addFilter(OncePerInterval())
 
 

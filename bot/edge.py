@@ -9,6 +9,7 @@ Only the fields that Bolt and the listeners read are checked; everything else is
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -50,7 +51,7 @@ class _State(_Loose):
 class _View(_Loose):
     id: str
     callback_id: str
-    type: str = "modal"
+    type: str
     private_metadata: str = ""
     state: _State
 
@@ -77,11 +78,18 @@ class _Interaction(_Loose):
     actions: list[_Action] | None = None
     view: _View | None = None
     message: dict[str, Any] | None = None
+    workflow_step: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _parts_of_its_type(self) -> _Interaction:
-        if self.type == "block_actions" and not self.actions:
-            raise ValueError("block_actions without actions")
+        if self.type in {"block_actions", "interactive_message"} and not self.actions:
+            raise ValueError(f"{self.type} without actions")
+        # Bolt reads `workflow_step` from these; Tandem has no workflow steps.
+        steps = self.type == "workflow_step_edit" or (
+            self.view and self.view.type == "workflow_step"
+        )
+        if steps and self.workflow_step is None:
+            raise ValueError("a workflow step without workflow_step")
         if self.type in {"view_submission", "view_closed"} and self.view is None:
             raise ValueError(f"{self.type} without a view")
         if self.type in {"shortcut", "message_action"} and not (
@@ -120,6 +128,9 @@ class _EventCallback(_Loose):
     authorizations: list[dict[str, Any]] | None = None
 
 
+_COMMAND_FIELDS = ("command", "user_id", "team_id")
+
+
 def _unscoped(body: dict[str, Any]) -> bool:
     """Slack's own checks of the endpoint, which belong to no workspace."""
     return "ssl_check" in body or body.get("type") in {"url_verification", "app_rate_limited"}
@@ -128,7 +139,12 @@ def _unscoped(body: dict[str, Any]) -> bool:
 def _check(body: dict[str, Any]) -> None:
     """Raise ValidationError when the fields read for a request of this kind have other shapes."""
     if "command" in body:
-        _Command.model_validate(body)
+        # A form's values are strings already (the hot path: every command is one), so all
+        # that is left to check is that the fields are there.
+        if not all(type(value) is str for value in body.values()):
+            _Command.model_validate(body)
+        elif not all(body.get(name) for name in _COMMAND_FIELDS):
+            raise ValueError("a command without its user or workspace")
     elif body.get("type") == "event_callback":
         _EventCallback.model_validate(body)
     elif body.get("type") is not None:
@@ -173,3 +189,14 @@ def slack_request(request: Request, raw: bytes) -> AsyncBoltRequest | None:
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
         return None  # ValidationError is a ValueError
     return bolt
+
+
+class UnhandledInOneLine(logging.Filter):
+    """Bolt's notice of a request no listener took runs to a page (the body, then code to
+    paste); one line naming its kind says as much, and lets OncePerInterval count repeats."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("Unhandled request ("):
+            record.msg, record.args = "no listener for a request (answered 404)", None
+            record.repeats = True
+        return True

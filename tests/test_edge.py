@@ -54,6 +54,7 @@ def live(settings: Settings, db: Database, clock: SetClock) -> Iterator[httpx.Cl
 
 # The view of the issue: a title that is a string, a state without values, no id.
 BARE_VIEW = {"type": "modal", "callback_id": "lead_rating_form", "title": "x", "state": {}}
+WORKFLOW_VIEW = {"id": "V", "type": "workflow_step", "callback_id": "x", "state": {"values": {}}}
 MALFORMED = [
     (b"payload=%7B", FORM),
     (b"\xff\xfe\xfa", FORM),
@@ -70,6 +71,10 @@ MALFORMED = [
     (payload({"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}}), FORM),
     (payload({**view_submission("lead_rating_form", {}), "view": BARE_VIEW}), FORM),
     (payload({**view_submission("lead_rating_form", {}), "view": "x"}), FORM),
+    # Found by the fuzz test: Bolt reads view.type, and workflow_step for a step's view.
+    (payload({**view_submission("x", {}), "view": {"id": "V", "callback_id": "x"}}), FORM),
+    (payload({**view_submission("x", {}), "view": {**WORKFLOW_VIEW}}), FORM),
+    (payload({"type": "interactive_message", "callback_id": "x", "user": {"id": "U1"}}), FORM),
     (b"command=%2Flead&text=x", FORM),
     (b"command=%2Flead&text=x&user_id=U1&trigger_id=1", FORM),
     (b"command=%2Flead&text=x&team_id=T1&trigger_id=1", FORM),
