@@ -98,4 +98,5 @@ async def test_an_outage_is_a_few_lines(down: SignedSlack) -> None:
             await down.command("/lead", f"ACME-{n} 4 fine lead")
             await down.command("/lead", "stats")
     assert logs.tracebacks == 0, logs.text
-    assert 1 <= len(logs.lines) <= 4, logs.text
+    # None at all when an earlier test of the session logged these kinds within the minute.
+    assert len(logs.lines) <= 4, logs.text
