@@ -47,7 +47,7 @@ def main() -> None:
 def _tandem_web(settings: Settings) -> Starlette:
     from bot.app import create_web
 
-    db = Database(make_engine(settings.database_url))
+    db = Database.for_requests(settings.database_url)
     return create_web(services=Services(settings=settings, db=db))
 
 
@@ -105,7 +105,7 @@ async def _socket_mode(settings: Settings) -> None:
     from bot.app import create_app
 
     assert settings.slack_app_token is not None
-    db = Database(make_engine(settings.database_url))
+    db = Database.for_requests(settings.database_url)
     app = create_app(services=Services(settings=settings, db=db))
     handler = AsyncSocketModeHandler(app, settings.slack_app_token)
     await handler.start_async()

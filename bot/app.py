@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 import pkgutil
@@ -10,21 +9,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 import handlers
 from bot import installs
+from bot.edge import UnhandledInOneLine, slack_request
 from bot.services import Services
 from bot.slack import async_web_client
+from core.logs import OncePerInterval
 from handlers import handoff
 from handlers.command import listen_for_commands
-from storage.db import Database, ping
+from storage.db import Database, answers
 
 
 def features() -> list[ModuleType]:
@@ -49,8 +51,12 @@ class _TokenNotices(logging.Filter):
         return "`token`" not in message or "will be" not in message
 
 
+# `/healthz` answers 503 when the database has not answered a ping within this many seconds.
+HEALTH_DEADLINE = 1.5
 _LOG = logging.getLogger("tandem")
 _LOG.addFilter(_TokenNotices())
+_LOG.addFilter(UnhandledInOneLine())
+_LOG.addFilter(OncePerInterval())
 
 
 def create_app(*, services: Services) -> AsyncApp:
@@ -88,16 +94,35 @@ def create_app(*, services: Services) -> AsyncApp:
 
 def create_web(*, services: Services) -> Starlette:
     """The ASGI application: Slack's endpoint, the lead webhook and a health check."""
-    handler = AsyncSlackRequestHandler(create_app(services=services))
+    app = create_app(services=services)
     db = services.db
     cards = handoff.CardPoster(services=services)
     leads = handoff.lead_hook(services=services, cards=cards)
 
+    verifier = SignatureVerifier(services.settings.slack_signing_secret or "")
+
+    def signed(raw: bytes, request: Request) -> bool:
+        try:
+            return verifier.is_valid_request(raw, dict(request.headers))
+        except UnicodeDecodeError:
+            return True  # signed or not, not UTF-8: the edge check below answers 400
+
     async def events(request: Request) -> Response:
-        return await handler.handle(request)
+        raw = await request.body()
+        # Unsigned first: whatever its body, a request Slack did not sign gets 401 (SPEC §1).
+        if not signed(raw, request):
+            return PlainTextResponse("Signature missing, wrong or too old.", 401)
+        bolt = slack_request(request, raw)
+        if bolt is None:
+            _LOG.warning(
+                "refused a request to /slack/events that Slack could not have sent",
+                extra={"repeats": True},
+            )
+            return PlainTextResponse("Not a request from Slack that Tandem can read.", 400)
+        return to_starlette_response(await app.async_dispatch(bolt))
 
     async def healthz(_request: Request) -> Response:
-        healthy = await asyncio.to_thread(ping, db.engine)
+        healthy = await answers(db.engine, within=HEALTH_DEADLINE)
         return JSONResponse({"ok": healthy}, status_code=200 if healthy else 503)
 
     web = Starlette(

@@ -8,6 +8,10 @@ from typing import Annotated, NoReturn
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from storage.db import normalize_url
 
 
 class Settings(BaseSettings):
@@ -72,6 +76,20 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            url = make_url(normalize_url(value))
+        except ArgumentError:
+            raise ValueError(f"“{value}” is not a database URL; {_URL_EXAMPLES}") from None
+        try:
+            url.get_dialect().import_dbapi()
+        except (NoSuchModuleError, ImportError):
+            kind = url.drivername
+            raise ValueError(f"no driver for {kind} is installed; {_URL_EXAMPLES}") from None
+        return value
+
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, value: str | None) -> str | None:
@@ -80,6 +98,7 @@ class Settings(BaseSettings):
         return value
 
 
+_URL_EXAMPLES = "use sqlite:///tandem.db or postgresql://user:password@host/dbname"
 _MISSING = "{name} is not set (put it in the environment or in .env)"
 
 
@@ -101,7 +120,9 @@ def load_settings(*, web: bool = False, slack: bool = True) -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         if first["type"] == "missing":
             _fail(_MISSING.format(name=name))
-        _fail(f"{name} is invalid: {first['msg']}")
+        # pydantic words a validator's ValueError "Value error, …": the reason alone will do.
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        _fail(f"{name} is invalid: {reason}")
     if settings.slack_client_id is not None or settings.slack_client_secret is not None:
         _check_oauth(settings, web=web)
         return settings

@@ -54,7 +54,7 @@ class Asked:
 
     @property
     def trigger_id(self) -> str:
-        return str(self.payload["trigger_id"])
+        return str(self.payload.get("trigger_id") or "")
 
 
 Verb = Callable[[Asked], Awaitable[None]]
@@ -109,6 +109,7 @@ Dispatch = Callable[
     [AsyncAck, dict[str, Any], AsyncBoltContext, AsyncWebClient, Logger], Awaitable[None]
 ]
 # Every app's commands, by name. Bolt tries listeners one by one, in the order they were
+NUL_REFUSED = "Tandem cannot read the NUL character (\\0) in what you typed; type it without."
 # registered, and matching each costs time on every request: one listener for all of an
 # app's commands makes any command match at the first try.
 _COMMANDS: weakref.WeakKeyDictionary[AsyncApp, dict[str, Dispatch]] = weakref.WeakKeyDictionary()
@@ -141,7 +142,9 @@ def command(
         def asked(words: str) -> Asked:
             return Asked(ack, command, context, client, logger, words)
 
-        if not text:
+        if "\x00" in text:  # no database keeps it, and no one means to type it
+            await ack(text=usage_reply(NUL_REFUSED, usage))
+        elif not text:
             await form(asked(""))
         elif verb == "help":
             await ack(text=usage)

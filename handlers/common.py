@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.text import escape
 from core.wording import SORRY_STORAGE
+from storage import limits
 
 T = TypeVar("T")
 
@@ -88,6 +89,32 @@ def check_lengths(
             raise error(
                 f"The {name} is too long ({limits[name]:,} characters at most).", field=name
             )
+
+
+SEARCH_TEXT = limits.SEARCH_WORDS * (limits.SEARCH_WORD + 3)  # the words, quotes and spaces
+
+
+def search_words(
+    error: type[InputError], text: str, split: Callable[[str], list[str]], *, field: str
+) -> list[str]:
+    """`split(text)`, refused if the text or its words are more than one search looks for.
+
+    The text's length is checked first, so a page of words costs nothing to refuse.
+    """
+    if len(text) > SEARCH_TEXT:
+        raise error(
+            f"That is too long to search for ({SEARCH_TEXT:,} characters at most).", field=field
+        )
+    words = split(text)
+    if len(words) > limits.SEARCH_WORDS:
+        raise error(
+            f"That is {len(words):,} words: search for at most {limits.SEARCH_WORDS}.", field=field
+        )
+    if any(len(word) > limits.SEARCH_WORD for word in words):
+        raise error(
+            f"A word to search for can be {limits.SEARCH_WORD} characters at most.", field=field
+        )
+    return words
 
 
 def text_or_none(text: str | None) -> str | None:

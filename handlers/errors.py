@@ -21,14 +21,21 @@ def apology(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
     if body.get("command"):
         return BoltResponse(status=200, body=message)
     if body.get("type") == "view_submission":
-        title = body.get("view", {}).get("title", {}).get("text") or "Tandem"
-        view = saved_view(title=title, message=message, tick=False)
+        view = saved_view(title=_title_of(body.get("view")), message=message, tick=False)
         answer = {"response_action": "update", "view": view}
         return BoltResponse(
             status=200, body=json.dumps(answer), headers={"content-type": ["application/json"]}
         )
     # Events and button clicks: a 500 lets Slack retry events; a click can be tried again.
     return None
+
+
+def _title_of(view: object) -> str:
+    """The form's title, for the apology that replaces it; any shape may arrive here."""
+    title = view.get("title") if isinstance(view, dict) else None
+    text = title.get("text") if isinstance(title, dict) else None
+    # Slack refuses a modal title over 24 characters.
+    return text[:24] if isinstance(text, str) and text.strip() else "Tandem"
 
 
 def register(app: AsyncApp, services: Services) -> None:

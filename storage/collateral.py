@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, delete, exists, func, select
 from sqlmodel import Session, col
 
+from storage import limits
 from storage.db import on_conflict_insert
 from storage.models import Collateral, CollateralVote
 from storage.receipts import claim_receipt, release_receipt
@@ -188,9 +189,11 @@ def find_collateral(
 ) -> list[tuple[Collateral, dict[str, int]]]:
     """Items whose title has every word and whose tags include every tag, newest first."""
     conditions: list[ColumnElement[bool]] = [col(Collateral.team_id) == team_id]
-    for word in words:
-        conditions.append(func.lower(col(Collateral.title)).like(_contains(word), escape="\\"))
-    for tag in tags:
+    # Bounded here too, whoever calls: each word is one more LIKE pattern to match.
+    for word in words[: limits.SEARCH_WORDS]:
+        pattern = _contains(word[: limits.SEARCH_WORD])
+        conditions.append(func.lower(col(Collateral.title)).like(pattern, escape="\\"))
+    for tag in tags[: limits.SEARCH_WORDS]:
         conditions.append(col(Collateral.tags).like(f"% {_like(tag.lower())} %", escape="\\"))
     rows = session.execute(
         select(Collateral, *(_tally(vote).label(vote) for vote in VOTES))

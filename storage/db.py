@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +19,12 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 T = TypeVar("T")
+# What a statement on a request's path may take, lock waits included: Slack waits 3 s for
+# an answer, and an apology in time beats a hang. Migrations and the clock are unbounded.
+REQUEST_TIMEOUT = 2.0
+# How long a request waits on the database at most, even when it does not answer at all
+# (frozen, its network gone), which no server-side timeout can catch.
+REQUEST_DEADLINE = REQUEST_TIMEOUT + 0.5
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do; it names the lock every starting process queues on.
 _MIGRATION_LOCK = 7_212_031
@@ -29,40 +38,79 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, pre_ping: bool = True, timeout: float | None = None, **kwargs: Any
+) -> Engine:
     """An engine tuned for the database behind `url`.
 
     `pre_ping` checks each pooled connection before use: one round trip that the
     group-commit writer, which retries a batch on a dropped connection, can spare.
+    `timeout` bounds each statement, lock wait, connection attempt and wait for a pooled
+    connection to that many seconds (REQUEST_TIMEOUT on a request's path).
     """
     url = normalize_url(url)
+    busy = timeout if timeout is not None else 30.0
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": busy}, **kwargs
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy * 1000)))
+        if timeout is not None:
+            _bound_sqlite_statements(engine, timeout)
         return engine
+    # Batched statements change with the batch's size, so psycopg's automatic prepared
+    # statements only churn its cache: measured in bench/RESULTS.md (handoff webhook).
+    connect_args: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
+    if timeout is not None:
+        ms = int(timeout * 1000)
+        connect_args["connect_timeout"] = max(2, math.ceil(timeout))  # libpq's least is 2
+        connect_args["options"] = f"-c statement_timeout={ms} -c lock_timeout={ms}"
+        kwargs.setdefault("pool_timeout", timeout)
     return create_engine(
         url,
         pool_pre_ping=pre_ping,
         pool_size=10,
         max_overflow=10,
-        # Batched statements change with the batch's size, so psycopg's automatic prepared
-        # statements only churn its cache: measured in bench/RESULTS.md (handoff webhook).
-        connect_args={"connect_timeout": 5, "prepare_threshold": None},
+        connect_args=connect_args,
         **kwargs,
     )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     # WAL lets readers work beside the one writer; FULL syncs every commit, so a
     # confirmed write survives a power cut too (group commit keeps that affordable).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
+
+
+_IDLE = math.inf
+
+
+def _bound_sqlite_statements(engine: Engine, seconds: float) -> None:
+    """Interrupt a statement still running after `seconds`, as statement_timeout does on
+    PostgreSQL: SQLite calls the progress handler every few thousand steps of its program."""
+
+    def started(conn: Any, *_args: Any) -> None:
+        conn.info["started"][0] = time.monotonic()
+
+    def idle(conn: Any, *_args: Any) -> None:
+        conn.info["started"][0] = _IDLE
+
+    def connected(dbapi_connection: Any, record: Any) -> None:
+        since = record.info["started"] = [_IDLE]
+        # Rows are stepped through after execute returns, so the clock runs until the
+        # transaction ends rather than until execute returns.
+        dbapi_connection.set_progress_handler(lambda: time.monotonic() - since[0] > seconds, 4000)
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "before_cursor_execute", started)
+    event.listen(engine, "commit", idle)
+    event.listen(engine, "rollback", idle)
+    event.listen(engine, "checkin", lambda _dbapi, record: idle(record))
 
 
 @contextmanager
@@ -92,6 +140,17 @@ def ping(engine: Engine) -> bool:
     except Exception:
         return False
     return True
+
+
+async def answers(engine: Engine, *, within: float) -> bool:
+    """Whether the database answers a trivial query within `within` seconds.
+
+    A frozen database leaves the ping's thread waiting; the answer does not wait with it.
+    """
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(ping, engine), within)
+    except TimeoutError:
+        return False
 
 
 def include_object(
@@ -127,34 +186,55 @@ def migrate(engine: Engine) -> None:
 
 
 class Database:
-    """The engine plus the group-commit writer; what request handlers talk to."""
+    """The engine plus the group-commit writer; what request handlers talk to.
 
-    def __init__(self, engine: Engine) -> None:
+    With a `deadline`, no read or write waits longer than that many seconds for the
+    database: it raises Unanswered (an SQLAlchemyError, so listeners apologise) instead.
+    """
+
+    def __init__(
+        self, engine: Engine, *, timeout: float | None = None, deadline: float | None = None
+    ) -> None:
         from storage.writer import Writer
 
         self.engine = engine
+        self.deadline = deadline
         url = engine.url.render_as_string(hide_password=False)
-        self.writer = Writer(make_engine(url, pre_ping=False))
+        self.writer = Writer(make_engine(url, pre_ping=False, timeout=timeout))
+
+    @classmethod
+    def for_requests(cls, url: str) -> Database:
+        """The database as the web process uses it: every statement and every wait bounded."""
+        engine = make_engine(url, timeout=REQUEST_TIMEOUT)
+        return cls(engine, timeout=REQUEST_TIMEOUT, deadline=REQUEST_DEADLINE)
 
     async def write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
         """Run `work(session=…, **kwargs)` in a transaction; return after it committed."""
-        return await self.writer.run(lambda session: work(session=session, **kwargs))
+        return await self.writer.run(
+            lambda session: work(session=session, **kwargs), within=self.deadline
+        )
 
     async def write_many(
         self, many: Callable[[Session, Sequence[Any]], Sequence[T]], item: Any
     ) -> T:
         """Queue `item` for `many(session, items)`, batched with others; its result."""
-        result: T = await self.writer.run_many(many, item)
+        result: T = await self.writer.run_many(many, item, within=self.deadline)
         return result
 
     async def read(self, work: Callable[..., T], /, **kwargs: Any) -> T:
         """Run `work(session=…, **kwargs)` on a worker thread, off the event loop."""
+        from storage.writer import Unanswered
 
         def run() -> T:
             with Session(self.engine) as session:
                 return work(session=session, **kwargs)
 
-        return await asyncio.to_thread(run)
+        if self.deadline is None:
+            return await asyncio.to_thread(run)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(run), self.deadline)
+        except TimeoutError:
+            raise Unanswered(f"the database did not answer within {self.deadline:g} s") from None
 
     def close(self) -> None:
         self.writer.close()

@@ -175,7 +175,16 @@ def _kinds() -> tuple[Kind, ...]:
         Kind(
             "deals",
             "won and lost deals",
-            _fields(d, "deal=deal_ref", "outcome", "competitor", "amount", "currency", "campaign", "reason")
+            _fields(
+                d,
+                "deal=deal_ref",
+                "outcome",
+                "competitor",
+                "amount",
+                "currency",
+                "campaign",
+                "reason",
+            )
             + _fields(d, "reported_by=user_id", "reported_at"),
             col(d.team_id),
             col(d.reported_at),

@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import column, func, select, table, text
 from sqlmodel import Session, col
 
+from storage import limits
 from storage.competitors import (
     competitor_key,
     competitor_name,
@@ -109,7 +110,8 @@ def search_intel(
     *, session: Session, team_id: str, words: Sequence[str], limit: int = 20
 ) -> Sequence[IntelPost]:
     """Posts containing every word (stemmed), newest first, by the database's text search."""
-    terms = search_terms(words)
+    # Bounded here too, whoever calls: each term is one more condition of the query.
+    terms = [term[: limits.SEARCH_WORD] for term in search_terms(words)][: limits.SEARCH_WORDS]
     if not terms:
         return []
     query = select(IntelPost).where(col(IntelPost.team_id) == team_id)

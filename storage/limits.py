@@ -15,3 +15,7 @@ DEFINITION = 2500  # a glossary definition
 TITLE = 300  # a collateral title
 URL = 2000  # a collateral link, as Slack shows it
 CARD_FIELD = 2000  # one curated field of a competitor card: four fit in one message
+# A search: each word is one more condition (an FTS term, a LIKE pattern), so both the
+# number of words and their length are bounded, whatever a command may carry.
+SEARCH_WORDS = 10  # words (and tags) one search looks for
+SEARCH_WORD = 100  # characters of each

@@ -15,5 +15,8 @@ def migrate_or_exit(engine: Engine) -> None:
         migrate(engine)
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"tandem: cannot bring the database up to date: {reason}", file=sys.stderr)
+        print(
+            f"tandem: cannot bring the database up to date (DATABASE_URL): {reason}",
+            file=sys.stderr,
+        )
         raise SystemExit(1) from None

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -25,13 +26,25 @@ Item = TypeVar("Item")
 Many = Callable[[Session, Sequence[Any]], Sequence[Any]]
 
 
-@dataclass(frozen=True)
+class Unanswered(SQLAlchemyTimeout):
+    """The database did not answer in time; a write that says so was not committed."""
+
+
+class _Withdrawn(Exception):
+    """A job of the batch was given up on while the batch ran: commit none of it."""
+
+
+@dataclass
 class _Job:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
     work: Callable[[Session], Any] | None = None
     many: Many | None = None
     item: Any = None
+    # Under the writer's lock: a job is withdrawn (its request told nothing was saved) or
+    # sealed (its batch is committing), never both.
+    sealed: bool = False
+    withdrawn: bool = False
 
 
 def _settle(job: _Job, *, result: Any = None, error: BaseException | None = None) -> None:
@@ -53,22 +66,52 @@ class Writer:
         self._engine = engine
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._serve, name="tandem-writer", daemon=True)
         self._thread.start()
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run `work(session)` in a transaction; return once that transaction committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(future, loop, work=work))
-        return await future
+    async def run(self, work: Callable[[Session], T], *, within: float | None = None) -> T:
+        """Run `work(session)` in a transaction; return once that transaction committed.
 
-    async def run_many(self, many: Many, item: object) -> Any:
+        With `within`, a job not committing after that many seconds (the database hangs) is
+        withdrawn and Unanswered raised: if its batch runs on later, it is rolled back. Only
+        a job whose COMMIT is under way is waited for, since only its outcome says.
+        """
+        loop = asyncio.get_running_loop()
+        job = _Job(loop.create_future(), loop, work=work)
+        self._queue.put(job)
+        result: T = await self._outcome(job, within)
+        return result
+
+    async def run_many(self, many: Many, item: object, *, within: float | None = None) -> Any:
         """Hand `item` to `many(session, items)` with whatever else queued; its result for it."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Job(future, loop, many=many, item=item))
-        return await future
+        job = _Job(loop.create_future(), loop, many=many, item=item)
+        self._queue.put(job)
+        return await self._outcome(job, within)
+
+    async def _outcome(self, job: _Job, within: float | None) -> Any:
+        if within is None:
+            return await job.future
+        timer = job.loop.call_later(within, self._expire, job, within)
+        try:
+            return await job.future
+        finally:
+            timer.cancel()
+
+    def _expire(self, job: _Job, within: float) -> None:
+        with self._lock:
+            job.withdrawn = not job.sealed
+        if job.withdrawn and not job.future.done():
+            job.future.set_exception(Unanswered(f"the database did not answer within {within:g} s"))
+
+    def _seal(self, batch: list[_Job]) -> None:
+        """Let the batch commit, unless a job of it was withdrawn meanwhile."""
+        with self._lock:
+            if any(job.withdrawn for job in batch):
+                raise _Withdrawn
+            for job in batch:
+                job.sealed = True
 
     def close(self) -> None:
         self._queue.put(None)
@@ -80,7 +123,7 @@ class Writer:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = [] if first.withdrawn else [first]
             while len(batch) < self._max_batch:
                 try:
                     job = self._queue.get_nowait()
@@ -89,8 +132,10 @@ class Writer:
                 if job is None:
                     self._queue.put(None)
                     break
-                batch.append(job)
-            self._commit(batch)
+                if not job.withdrawn:
+                    batch.append(job)
+            if batch:
+                self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
         try:
@@ -101,6 +146,8 @@ class Writer:
                 return
             # One bad job must not sink its neighbours: redo each on its own.
             for job in batch:
+                if job.withdrawn:
+                    continue
                 try:
                     (result,) = self._transaction([job])
                 except BaseException as own_error:
@@ -134,5 +181,6 @@ class Writer:
             for many, indexes in groups.items():
                 outcomes = many(session, [batch[i].item for i in indexes])
                 results.update(zip(indexes, outcomes, strict=True))
+            self._seal(batch)
             session.commit()
         return [results[i] for i in range(len(batch))]

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from core.blocks import link_target
 from core.text import TextError, escape, link_url, words
-from handlers.common import InputError, check_lengths
+from handlers.common import InputError, check_lengths, search_words
 from storage import limits
 from storage.collateral import VOTES, NewCollateral
 
@@ -99,12 +99,16 @@ class FindQuery:
 
 def parse_find(text: str) -> FindQuery:
     """`WORDS|#tag …` → what titles must contain and which tags items must have."""
-    found = [word.text for word in words(text)]
+    found = search_words(CollateralError, text, _texts, field="title")
     if not found:
         raise TextError("What should I look for?")
     tags = tuple(m[1].lower() for m in map(_TAG.fullmatch, found) if m)
     plain = tuple(word for word in found if not _TAG.fullmatch(word))
-    return FindQuery(words=plain[:10], tags=tags[:_MAX_TAGS], text=" ".join(found))
+    return FindQuery(words=plain, tags=tags, text=" ".join(found))
+
+
+def _texts(text: str) -> list[str]:
+    return [word.text for word in words(text)]
 
 
 def parse_vote(value: str) -> tuple[int, str] | None:

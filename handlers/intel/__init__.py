@@ -13,13 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.services import Services
 from core.blocks import plural
 from core.text import escape, unescape
-from handlers.command import Asked, command, opening, saving
-from handlers.common import Actor, in_time, usage_reply
+from handlers.command import Asked, command, opening, querying, saving
+from handlers.common import Actor, in_time
 from handlers.forms import Submitted, on_submission, open_form
 from handlers.intel import views
-from handlers.intel.parse import build_intel, parse_intel
+from handlers.intel.parse import SearchQuery, build_intel, parse_intel, parse_search
 from handlers.intel.views import Origin
-from storage.intel import NewIntel, save_intel, search_intel, search_terms
+from storage.intel import NewIntel, save_intel, search_intel
 
 FORM = "intel_form"
 SHORTCUT = "save_as_intel"
@@ -55,17 +55,16 @@ def register(app: AsyncApp, services: Services) -> None:
         lambda asked: views.intel_form(callback_id=FORM, origin=Origin(asked.channel_id or None))
     )
 
-    async def search(asked: Asked) -> None:
-        query = unescape(asked.text).strip()
-        terms = search_terms(query.split())
-        if not terms:
-            await asked.ack(text=usage_reply("What should I look for?", views.SEARCH_USAGE))
-            return
-        posts = await db.read(search_intel, team_id=asked.team_id, words=terms, limit=SEARCH_LIMIT)
-        await asked.ack(
-            text=f"{plural(len(posts), 'intel post')} matching “{escape(query)}”",
-            blocks=views.search_blocks(posts, query=query, limit=SEARCH_LIMIT),
+    async def answer_search(asked: Asked, query: SearchQuery) -> None:
+        posts = await db.read(
+            search_intel, team_id=asked.team_id, words=query.words, limit=SEARCH_LIMIT
         )
+        await asked.ack(
+            text=f"{plural(len(posts), 'intel post')} matching “{escape(query.text)}”",
+            blocks=views.search_blocks(posts, query=query.text, limit=SEARCH_LIMIT),
+        )
+
+    search = querying(parse_search, views.SEARCH_USAGE, answer_search)
 
     async def post_here(asked: Asked, intel: NewIntel) -> str:
         return await post(asked, intel, origin=Origin(asked.channel_id or None))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.text import GROUP, TextError, Word, unescape, words
-from handlers.common import InputError, check_lengths, text_or_none
+from handlers.common import InputError, check_lengths, search_words, text_or_none
 from storage import limits
-from storage.intel import KINDS, NewIntel
+from storage.intel import KINDS, NewIntel, search_terms
 
 LIMITS = {"subject": limits.NAME, "text": limits.INTEL_TEXT}
 KIND_LIST = ", ".join(f"`{kind}:`" for kind in KINDS)
@@ -74,3 +76,18 @@ def parse_intel(text: str) -> NewIntel:
         # The key is letters, digits, `_` and `-` only, so it is safe to show back.
         raise IntelError(f"“{first.key}” is not a kind of intel. Kinds: {KIND_LIST}.", field="kind")
     return build_intel(kind=first.key, subject=first.value, text=unescape(text[first.end :]))
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    words: tuple[str, ...]
+    text: str  # as typed, unescaped, for the answer
+
+
+def parse_search(text: str) -> SearchQuery:
+    """`WORDS` → the words a post must contain, at most SEARCH_WORDS of bounded length."""
+    query = unescape(text).strip()
+    terms = search_words(IntelError, query, lambda q: search_terms(q.split()), field="text")
+    if not terms:
+        raise IntelError("What should I look for?", field="text")
+    return SearchQuery(words=tuple(terms), text=query)
