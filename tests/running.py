@@ -60,7 +60,12 @@ class Running:
         """SIGTERM, then its exit code once it has stopped."""
         if self.process.poll() is None:
             self.process.terminate()
-        code = self.process.wait(timeout=timeout)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"still running {timeout} s after SIGTERM:\n{self.log}") from None
         self._reader.join(timeout=5)
         return code
 
