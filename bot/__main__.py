@@ -13,6 +13,7 @@ from functools import partial
 from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
+from bot.logs import quiet_failures
 from bot.services import Services
 from storage.db import Database, make_engine
 from storage.migrate import migrate_or_exit
@@ -24,6 +25,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_failures()
     settings = load_settings(web=True)
     engine = make_engine(settings.database_url)
     migrate_or_exit(engine)
