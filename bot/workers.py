@@ -8,11 +8,14 @@ is gone the others, and the kernel's backlog, keep taking connections.
 A worker that dies is logged with how it died and replaced at once. Workers that keep
 dying soon after they start (a crash at start, memory that runs out at once) are
 replaced ever more slowly, up to `MAX_DELAY`, and the log says so, instead of forking in
-a loop. SIGTERM or SIGINT stops every worker gracefully and then the parent, exit 0.
+a loop. SIGTERM or SIGINT stops every worker gracefully and then the parent, exit 0. Should
+the parent itself be killed outright, Linux sends each worker SIGTERM, so that no orphan
+keeps the port from the next start.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -30,6 +33,7 @@ STEADY = 10.0
 MAX_DELAY = 30.0
 # How long stopping workers may take to finish their requests before they are killed.
 GRACE = 20.0
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Workers:
     count: int
     backoff: Backoff = field(default_factory=Backoff)
     _stopping: int | None = field(default=None, init=False)
+    _parent: int = field(default=0, init=False)
 
     def run(self) -> int:
         """Start the workers, replace those that die, and stop them all on SIGTERM or SIGINT."""
@@ -78,6 +83,7 @@ class Workers:
             for signum in (signal.SIGTERM, signal.SIGINT)
         }
         context = multiprocessing.get_context("fork")
+        self._parent = os.getpid()
         slots = [_Slot() for _ in range(self.count)]
         try:
             while self._stopping is None:
@@ -145,7 +151,20 @@ class Workers:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.close(wake_read)
         os.close(wake_write)
+        _die_with(self._parent)
         self.serve()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send this worker SIGTERM when `parent` dies (Linux; elsewhere an
+    orphan serves on until stopped)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _how(exitcode: int | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -107,3 +108,36 @@ def test_a_killed_worker_is_replaced_and_nothing_confirmed_is_lost(
     assert "stopping 2 web worker(s) on SIGTERM" in server.log
     assert "Traceback" not in server.log
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_workers_go_with_a_killed_supervisor(
+    database_url: str, slack_api: FakeSlack, tmp_path: Path
+) -> None:
+    """kill -9 of the supervisor takes its workers with it: the port is free for a new start."""
+    port = free_port()
+    env = clean_env(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack_api.url,
+        DATABASE_URL=database_url,
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+    )
+    server = Running(["-m", "bot"], env=env, cwd=tmp_path)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server)
+        workers = children(server.process.pid)
+        assert len(workers) == 2
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while left := [pid for pid in workers if Path(f"/proc/{pid}").exists()]:
+        if time.monotonic() > deadline:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            raise AssertionError("workers outlived their supervisor")
+        time.sleep(0.05)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
