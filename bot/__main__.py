@@ -62,7 +62,6 @@ def serve(make_web: Callable[[], Starlette], *, port: int, workers: int) -> None
     from bot.workers import Workers
 
     features()
-
     Workers(partial(_serve, make_web, listener), count=workers).run()
 
 

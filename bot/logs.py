@@ -1,9 +1,9 @@
 """Failures logged once per kind and interval, so an outage leaves a readable log.
 
 With the database down, every request fails the same way: logged as it happens, that was
-a 70-line traceback for every request (25 in a 5 s outage on a loaded test machine, 866 in
-10 s measured on an idle one). Here a failure is a record with an exception; its kind is
-where it was logged (logger and message) and the exception's type.
+two chained tracebacks for every failed request (6,886 log lines for 51 requests in a 5 s
+PostgreSQL outage). Here a failure is a record with an exception; its kind is where it was
+logged (logger and message) and the exception's type.
 """
 
 from __future__ import annotations

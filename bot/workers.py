@@ -90,12 +90,8 @@ class Workers:
                 now = time.monotonic()
                 for slot in slots:
                     if slot.process is None and slot.start_at <= now:
-                        slot.process = context.Process(
-                            target=self._child, args=(wake_read, wake_write), daemon=False
-                        )
-                        slot.process.start()
-                        slot.started = now
-                        log.info("web worker %s started", slot.process.pid)
+                        child = (wake_read, wake_write)
+                        self._start(slot, context.Process(target=self._child, args=child))
                 waiting = [s.start_at - now for s in slots if s.process is None]
                 timeout = max(0.0, min(waiting)) if waiting else None
                 live = {s.process.sentinel: s for s in slots if s.process is not None}
@@ -112,6 +108,17 @@ class Workers:
             os.close(wake_write)
             _stop([s.process for s in slots if s.process is not None], self._stopping)
         return 0
+
+    def _start(self, slot: _Slot, process: BaseProcess) -> None:
+        try:
+            process.start()
+        except OSError as error:  # no memory or process slots left to fork
+            delay = self.backoff.after_death(lived=0) or 1.0
+            slot.start_at = time.monotonic() + delay
+            log.error("could not start a web worker (%s): trying again in %.0f s", error, delay)
+            return
+        slot.process, slot.started = process, time.monotonic()
+        log.info("web worker %s started", process.pid)
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self._stopping = signum
