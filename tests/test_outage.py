@@ -20,12 +20,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from core.wording import SORRY_STORAGE
 from handlers.handoff.hook import token_hash
 from storage.db import make_engine, session_scope
 from storage.handoffs import update_setup
+from storage.models import Handoff
 from tests.factories import add_handoff
 from tests.fake_slack import FakeSlack
 from tests.own_postgres import OwnPostgres
@@ -46,6 +47,7 @@ CLOCK = (
     "assert clock.TICK_SECONDS; clock.TICK_SECONDS = 1; clock.main()"
 )
 SLA = 60  # minutes
+DUE_AFTER = 2.5  # seconds from just before the database goes to the SLA running out
 TRACEBACK = "Traceback (most recent call last):"
 
 
@@ -129,14 +131,14 @@ def check_health(probes: list[Probe], outage: Outage) -> None:
     assert back and back[0].sent + back[0].took - outage.up < BACK_WITHIN
 
 
-def seed_overdue_lead(engine: Engine, *, due: datetime) -> None:
-    """A lead handed over long enough ago that its SLA runs out at `due`; the clock posts its
-    card (the claim on it ran out) and, once `due` is past, the one reminder."""
+def seed_lead(engine: Engine, *, now: datetime) -> None:
+    """A lead handed over long ago whose card is still to post (its claim ran out, so the
+    clock posts it) and whose SLA runs out in a minute."""
     with session_scope(engine) as session:
         update_setup(
             session=session,
             team_id="T1",
-            now=due - timedelta(days=1),
+            now=now - timedelta(days=1),
             channel_id="C7",
             sla_minutes=SLA,
             token_hash=token_hash("tdm_outage"),
@@ -145,8 +147,14 @@ def seed_overdue_lead(engine: Engine, *, due: datetime) -> None:
             session=session,
             token_hash=token_hash("tdm_outage"),
             lead="LATE-1",
-            at=due - timedelta(minutes=SLA),
+            at=now - timedelta(minutes=SLA - 1),
         )
+
+
+def make_due(engine: Engine, *, at: datetime) -> None:
+    """Bring the lead's SLA deadline forward to `at`."""
+    with session_scope(engine) as session:
+        session.execute(update(Handoff).values(due_at=at))
 
 
 def posts_in(slack_api: FakeSlack, channel: str) -> list[dict[str, object]]:
@@ -195,18 +203,19 @@ def under_load(
     try:
         wait_healthy(base, web)
         clock.wait_for("clock started", timeout=30)
-        # Falls due a little after the outage begins (once the clock has posted the card).
-        due = datetime.now(UTC) + timedelta(seconds=4)
-        seed_overdue_lead(engine, due=due)
-        wait_until(lambda: posts_in(slack_api, "C7"), timeout=3, what="lead card")
+        seed_lead(engine, now=datetime.now(UTC))
+        wait_until(lambda: posts_in(slack_api, "C7"), timeout=10, what="lead card")
         outage = Outage()
         with LeadStream(base, clients=4) as stream, HealthWatch(base) as health:
             time.sleep(1.0)
-            wall = datetime.now(UTC)
+            # The SLA runs out shortly after the database goes: the reminder falls due then.
+            due = datetime.now(UTC) + timedelta(seconds=DUE_AFTER)
+            make_due(engine, at=due)
             take_away()
             outage.down = time.monotonic()
-            assert wall < due, "the setup took too long: nothing falls due in the outage"
+            assert datetime.now(UTC) < due, "taking the database away took too long"
             time.sleep(OUTAGE)
+            assert len(posts_in(slack_api, "C7")) == 1  # nothing posted while it was away
             outage.up = time.monotonic()
             give_back()
             wait_until(lambda: len(posts_in(slack_api, "C7")) == 2, timeout=10, what="SLA reminder")
