@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import multiprocessing
-import os
-import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -17,6 +14,7 @@ from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
 from bot.services import Services
+from core.logs import quiet_failures
 from storage.db import Database, make_engine
 from storage.migrate import migrate_or_exit
 
@@ -32,6 +30,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_failures()
     settings = load_settings(web=True)
     engine = make_engine(settings.database_url)
     migrate_or_exit(engine)
@@ -52,25 +51,23 @@ def _tandem_web(settings: Settings) -> Starlette:
 
 
 def serve(make_web: Callable[[], Starlette], *, port: int, workers: int) -> None:
-    """Serve ASGI apps from `make_web` with uvicorn: one per worker process, one shared socket."""
+    """Serve ASGI apps from `make_web` with uvicorn: one per worker process, one shared socket.
+
+    More than one worker runs under bot.workers, which replaces a worker that dies.
+    """
     listener = _listen(port)
     if workers == 1:
         _serve(make_web, listener)
         return
-    context = multiprocessing.get_context("fork")
-    processes = [context.Process(target=_serve, args=(make_web, listener)) for _ in range(workers)]
-    for process in processes:
-        process.start()
+    # Every module the workers use is imported here, before forking, so that each worker
+    # (a replacement too) starts serving in a fraction of a second.
+    import uvicorn  # noqa: F401
 
-    def stop(signum: int, _frame: object) -> None:
-        for process in processes:
-            if process.pid is not None:
-                os.kill(process.pid, signum)
+    from bot.app import features
+    from bot.workers import Workers
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for process in processes:
-        process.join()
+    features()
+    Workers(partial(_serve, make_web, listener), count=workers).run()
 
 
 def _listen(port: int) -> socket.socket:

@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
 
-from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.adapter.starlette.async_handler import (
+    AsyncSlackRequestHandler,
+    to_starlette_response,
+)
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.signature import SignatureVerifier
@@ -121,6 +124,9 @@ def create_web(*, services: Services) -> Starlette:
             return PlainTextResponse("Not a request from Slack that Tandem can read.", 400)
         return to_starlette_response(await app.async_dispatch(bolt))
 
+    # The install page and redirect (OAuth mode; 404 otherwise): a person's browser, not Slack.
+    browser = AsyncSlackRequestHandler(app).handle
+
     async def healthz(_request: Request) -> Response:
         healthy = await answers(db.engine, within=HEALTH_DEADLINE)
         return JSONResponse({"ok": healthy}, status_code=200 if healthy else 503)
@@ -130,9 +136,8 @@ def create_web(*, services: Services) -> Starlette:
             Route("/slack/events", events, methods=["POST"]),
             Route("/hooks/leads", leads, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            # OAuth mode: Bolt's install page and redirect (answering 404 otherwise).
-            Route("/slack/install", events, methods=["GET"]),
-            Route("/slack/oauth_redirect", events, methods=["GET"]),
+            Route("/slack/install", browser, methods=["GET"]),
+            Route("/slack/oauth_redirect", browser, methods=["GET"]),
         ],
         lifespan=_closing(db, cards),
     )

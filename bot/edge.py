@@ -122,7 +122,8 @@ class _Event(_Loose):
 
 class _EventCallback(_Loose):
     type: str
-    team_id: str
+    team_id: str | None = None  # an org-wide install's events may name only the enterprise
+    enterprise_id: str | None = None
     event_id: str
     event: _Event
     authorizations: list[dict[str, Any]] | None = None

@@ -68,3 +68,10 @@ class OncePerInterval(logging.Filter):
             message += f" ({dropped} more like it in the last {self.interval:.0f} s not logged)"
         record.msg, record.args = message, None
         return True
+
+
+def quiet_failures(logger: logging.Logger | None = None) -> None:
+    """Put a `OncePerInterval` on every handler of `logger` (the root logger by default), so
+    failures logged by libraries too (Bolt, uvicorn) are counted the same way."""
+    for handler in (logger or logging.getLogger()).handlers:
+        handler.addFilter(OncePerInterval())

@@ -28,6 +28,8 @@ REQUEST_DEADLINE = REQUEST_TIMEOUT + 0.5
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do; it names the lock every starting process queues on.
 _MIGRATION_LOCK = 7_212_031
+# How long a health check waits for SQLite's write lock (another process writing).
+_PING_BUSY_MS = 500
 
 
 def normalize_url(url: str) -> str:
@@ -133,10 +135,21 @@ def on_conflict_insert(session: Session) -> Callable[..., Any]:
 
 
 def ping(engine: Engine) -> bool:
-    """Whether the database answers a trivial query."""
+    """Whether the database answers a trivial query; on SQLite, whether it takes writes."""
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            if connection.dialect.name != "sqlite":
+                connection.execute(text("SELECT 1"))
+                return True
+            # Reads go on while another process holds the file's write lock, but every
+            # command writes: that lock is SQLite's outage.
+            busy_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {_PING_BUSY_MS}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                connection.exec_driver_sql("ROLLBACK")
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {busy_ms}")
     except Exception:
         return False
     return True

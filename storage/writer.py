@@ -5,6 +5,10 @@ queued while the previous batch committed goes into the next batch, so under loa
 request waits for one commit, not for everyone else's; when idle a batch is one job.
 Jobs of the same `many` function are handed over together, so a burst of ratings is
 one multi-row statement rather than one statement each.
+
+A request waits for its write while Slack waits for the answer (3 s): on SQLite, a batch
+waits for the file's lock (another process writing) only for what is left of `LOCK_WAIT`
+since its oldest job queued, then fails, and every job in it gets the apology at once.
 """
 
 from __future__ import annotations
@@ -12,18 +16,22 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlmodel import Session
 
 T = TypeVar("T")
 Item = TypeVar("Item")
 Many = Callable[[Session, Sequence[Any]], Sequence[Any]]
+# Seconds a write may wait for SQLite's lock, counted from when it queued: Slack waits 3.
+LOCK_WAIT = 1.5
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
 class Unanswered(SQLAlchemyTimeout):
@@ -41,10 +49,20 @@ class _Job:
     work: Callable[[Session], Any] | None = None
     many: Many | None = None
     item: Any = None
+    queued: float = field(default_factory=time.monotonic)
     # Under the writer's lock: a job is withdrawn (its request told nothing was saved) or
     # sealed (its batch is committing), never both.
     sealed: bool = False
     withdrawn: bool = False
+
+
+def _unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be used now (down, cut off, locked), rather
+    than that one job was wrong. SQLite reports a missing table as an OperationalError too."""
+    if not isinstance(error, OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
 
 
 def _settle(job: _Job, *, result: Any = None, error: BaseException | None = None) -> None:
@@ -141,8 +159,10 @@ class Writer:
         try:
             results = self._transaction(batch)
         except BaseException as error:
-            if len(batch) == 1:
-                _settle(batch[0], error=error)
+            # The database is away or locked: each job on its own would only wait again.
+            if len(batch) == 1 or _unavailable(error):
+                for job in batch:
+                    _settle(job, error=error)
                 return
             # One bad job must not sink its neighbours: redo each on its own.
             for job in batch:
@@ -172,6 +192,10 @@ class Writer:
         results: dict[int, Any] = {}
         groups: dict[Many, list[int]] = {}
         with Session(self._engine, expire_on_commit=False) as session:
+            if self._engine.dialect.name == "sqlite":
+                waited = time.monotonic() - min(job.queued for job in batch)
+                wait_ms = max(10, int((LOCK_WAIT - waited) * 1000))
+                session.connection().exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
             for index, job in enumerate(batch):
                 if job.work is not None:
                     results[index] = job.work(session)
