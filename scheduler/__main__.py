@@ -8,13 +8,17 @@ instant (default: now), including what was missed, and exits: for cron-style hos
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import NoReturn
 
+import aiohttp
 import httpx
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -23,7 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import load_settings
-from bot.slack import web_client
+from bot.slack import SlackFor, one_token, web_client
 from core.handoff_posts import run_handoffs
 from scheduler.delivery import Report, run_due
 from scheduler.events import EventReport, deliver_events
@@ -78,7 +82,13 @@ def main(argv: list[str] | None = None) -> None:
     migrate_or_exit(engine)
     client = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.timeout = CALL_TIMEOUT
-    clock = Clock(engine=engine, client=client, http=httpx.Client())
+    slack = partial(
+        one_token,
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=CALL_TIMEOUT,
+    )
+    clock = Clock(engine=engine, client=client, http=httpx.Client(), slack=slack)
     try:
         if args.once:
             raise SystemExit(_once(clock, now=args.at or utcnow()))
@@ -95,6 +105,8 @@ class Clock:
     engine: Engine
     client: WebClient  # Slack
     http: httpx.Client  # the workspaces' event receivers
+    # Slack for meeting reminders: given the run's HTTP session, the client for a team id.
+    slack: Callable[..., SlackFor]
 
 
 @dataclass(frozen=True)
@@ -124,10 +136,16 @@ class Run:
 
 def _run(clock: Clock, now: datetime) -> Run:
     """Everything due at `now`: meeting reminders, handoff posts, then events."""
-    reminders = run_due(engine=clock.engine, client=clock.client, now=now)
+    reminders = asyncio.run(_reminders(clock, now))
     cards, sla = run_handoffs(engine=clock.engine, client=clock.client, now=now)
     events = deliver_events(engine=clock.engine, http=clock.http, now=now)
     return Run(reminders, cards, sla, events)
+
+
+async def _reminders(clock: Clock, now: datetime) -> Report:
+    # One session for the run: its connections to Slack are kept from post to post.
+    async with aiohttp.ClientSession() as session:
+        return await run_due(engine=clock.engine, slack=clock.slack(session=session), now=now)
 
 
 def _stop(message: str) -> NoReturn:

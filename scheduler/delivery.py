@@ -2,8 +2,11 @@
 
 `run_due` is the one entry point, for the long-running clock and for `--once` alike.
 Each due reminder is claimed in its own committed transaction before anything is
-posted (see storage.deliveries); different reminders are posted concurrently, so one
-slow channel holds up no other.
+posted (see storage.deliveries). Channels are served concurrently, at most
+`CHANNELS_AT_ONCE` at a time, each by one task that posts its reminders in turn no faster
+than Slack takes them (one message per second per channel). A channel Slack holds back, with
+a 429 and its Retry-After or a slow answer, waits on its own: no other channel waits with
+it. The database work runs on a few threads beside the event loop.
 
 A reminder whose post failed is given back with a retry time; a claim left by a crashed
 clock is taken over once its lease expires. Either way the retry continues where the
@@ -12,25 +15,39 @@ or `posted:K` the top-level message (`message_ts`) and K thread replies are alre
 Slack, so it builds the agenda again as it stands, leaves out its first K replies and
 posts the rest of the thread and the files under the same top-level message.
 
-One window stays open: Slack's API has no idempotency key, so a message that Slack took
-in the instant before its row recorded it (a crash right then, or a call that timed out
-after Slack acted on it) is posted once more on retry.
+Slack's API has no idempotency key, so a post is never repeated blindly (bot.slack retries
+one only when Slack's answer proves it was not made). Every message carries its delivery's
+key and part in its metadata; when a post's fate is unknown (the connection dropped after
+the request went out, a timeout, a 5xx) and when a retry resumes a delivery (the step it
+resumes may be in Slack without its row saying so: a crash in between), that part is first
+looked for, with conversations.history or conversations.replies, and recorded if found.
+What remains: looking needs the `channels:history` / `groups:history` scopes and the bot in
+the channel; where Slack refuses the look, the part is posted again and may show twice
+(logged). Files shared into the thread carry no metadata: they are looked for by name in
+the thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
-from slack_sdk import WebClient
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from scheduler.agenda import build_agenda, starting_now
+from bot.slack import SlackFor, never_sent
+from core.meetings import lead_of
+from scheduler.agenda import Agenda, build_agenda, starting_now
 from scheduler.due import Post, Reminder, due_reminders, stale_reminders
 from scheduler.timing import Clock, backoff, running_from
 from storage import deliveries
@@ -50,11 +67,18 @@ from storage.models import Cadence, Delivery
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-WORKERS = 4
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MOST = timedelta(minutes=15)
+# A channel waiting its turn at Slack's pace costs only a task: the real work is bounded by
+# the database threads and the HTTP session's connections (aiohttp's default, 100).
+CHANNELS_AT_ONCE = 500
+DB_THREADS = 16  # within the engine's pool (storage.db: 10 + 10 overflow)
+PACE = 1.0  # seconds between two posts in one channel: Slack's chat.postMessage limit
+METADATA_TYPE = "tandem_reminder"
+HISTORY_PAGE = 100
 
 Outcome = Literal["posted", "failed", "busy"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,8 +95,63 @@ class _LostClaim(Exception):
     """Our lease ran out and another clock took the delivery over."""
 
 
-def run_due(*, engine: Engine, client: WebClient, now: datetime) -> Report:
-    """Post every reminder due at `now` that no one has posted; record the ones missed."""
+async def run_due(
+    *,
+    engine: Engine,
+    slack: SlackFor,
+    now: datetime,
+    at_once: int = CHANNELS_AT_ONCE,
+    pace: float = PACE,
+) -> Report:
+    """Post every reminder due at `now` that no one has posted; record the ones missed.
+
+    `slack` gives the client for a workspace; at most `at_once` channels are posted to at
+    once, and posts in one channel are `pace` seconds apart.
+    """
+    with ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="delivery-db") as pool:
+        loop = asyncio.get_running_loop()
+        run = _Run(engine, slack, now, running_from(now), pool, loop, pace)
+        missed, due = await run.db(_looked_up, engine, now)
+        marked = await asyncio.gather(*(run.db(_skip, engine, r, now=now) for r in missed))
+        skipped = [reminder for reminder, done in zip(missed, marked, strict=True) if done]
+        channels: dict[tuple[str, str], list[tuple[Cadence, Reminder]]] = {}
+        for cadence, reminder in due:
+            channels.setdefault((reminder.team_id, reminder.channel_id), []).append(
+                (cadence, reminder)
+            )
+        gate = asyncio.Semaphore(at_once)
+        results = await asyncio.gather(*(_channel(run, gate, items) for items in channels.values()))
+    outcome: dict[Outcome, list[Reminder]] = {"posted": [], "failed": [], "busy": []}
+    for items, results_of in zip(channels.values(), results, strict=True):
+        for (_, reminder), result in zip(items, results_of, strict=True):
+            outcome[result].append(reminder)
+    return Report(
+        posted=tuple(outcome["posted"]),
+        skipped=tuple(skipped),
+        failed=tuple(outcome["failed"]),
+        busy=tuple(outcome["busy"]),
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    engine: Engine
+    slack: SlackFor
+    now: datetime
+    clock: Clock
+    pool: ThreadPoolExecutor
+    loop: asyncio.AbstractEventLoop
+    pace: float
+
+    async def db(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """`work(*args, **kwargs)` on a database thread."""
+        return await self.loop.run_in_executor(self.pool, partial(work, *args, **kwargs))
+
+
+def _looked_up(
+    engine: Engine, now: datetime
+) -> tuple[list[Reminder], list[tuple[Cadence, Reminder]]]:
+    """The reminders missed for good and those due, leaving out the ones finished."""
     with session_scope(engine) as session:
         cadences = active_cadences(session=session)
     missed: list[Reminder] = []
@@ -87,21 +166,9 @@ def run_due(*, engine: Engine, client: WebClient, now: datetime) -> Report:
             )
     with session_scope(engine) as session:
         done = deliveries.finished(session=session, reminders=[*missed, *(r for _, r in due)])
-    skipped = [r for r in missed if key_of(r) not in done and _skip(engine, r, now=now)]
-    due = [(cadence, reminder) for cadence, reminder in due if key_of(reminder) not in done]
-    clock = running_from(now)
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="delivery") as pool:
-        results = list(
-            pool.map(lambda item: _deliver(engine, client, *item, now=now, clock=clock), due)
-        )
-    outcome: dict[Outcome, list[Reminder]] = {"posted": [], "failed": [], "busy": []}
-    for (_, reminder), result in zip(due, results, strict=True):
-        outcome[result].append(reminder)
-    return Report(
-        posted=tuple(outcome["posted"]),
-        skipped=tuple(skipped),
-        failed=tuple(outcome["failed"]),
-        busy=tuple(outcome["busy"]),
+    return (
+        [r for r in missed if key_of(r) not in done],
+        [(cadence, reminder) for cadence, reminder in due if key_of(reminder) not in done],
     )
 
 
@@ -114,78 +181,233 @@ def _skip(engine: Engine, reminder: Reminder, *, now: datetime) -> bool:
     return marked
 
 
-def _deliver(
-    engine: Engine,
-    client: WebClient,
-    cadence: Cadence,
-    reminder: Reminder,
-    *,
-    now: datetime,
-    clock: Clock,
-) -> Outcome:
+async def _channel(
+    run: _Run, gate: asyncio.Semaphore, items: list[tuple[Cadence, Reminder]]
+) -> list[Outcome]:
+    """One channel's reminders, one after the other."""
+    async with gate:
+        first = items[0][1]
+        poster = _Poster(run.slack(first.team_id), first.channel_id, run.pace)
+        return [await _deliver(run, poster, cadence, reminder) for cadence, reminder in items]
+
+
+def _claim(engine: Engine, reminder: Reminder, now: datetime) -> Delivery | None:
     with session_scope(engine) as session:
-        delivery = claim(session=session, reminder=reminder, now=clock(), lease=LEASE)
+        return claim(session=session, reminder=reminder, now=now, lease=LEASE)
+
+
+async def _deliver(run: _Run, poster: _Poster, cadence: Cadence, reminder: Reminder) -> Outcome:
+    delivery = await run.db(_claim, run.engine, reminder, run.clock())
     if delivery is None:
         logger.debug("%s is posted or being posted by another clock", reminder)
         return "busy"
+    # A delivery claimed before may have its next part in Slack already: look before posting.
+    step = _Step(
+        key=_key(reminder),
+        since=reminder.occurrence - lead_of(cadence) - timedelta(days=1),
+        look=delivery.attempts > 1,
+    )
     try:
         if reminder.post == Post.AGENDA:
-            ts = _post_agenda(engine, client, cadence, reminder, delivery, now=now, clock=clock)
+            ts = await _post_agenda(run, poster, cadence, reminder, delivery, step)
         else:
             text, blocks = starting_now(cadence=cadence, occurrence=reminder.occurrence)
-            ts = _post(client, channel=reminder.channel_id, text=text, blocks=blocks)
-            _advance(engine, delivery, Status.DONE, clock=clock, message_ts=ts)
+            ts = await poster.post(step, 0, text=text, blocks=blocks)
+            await _advance(run, delivery, Status.DONE, message_ts=ts)
     except _LostClaim:
         logger.warning("%s was taken over by another clock while we posted it", reminder)
         return "busy"
     except Exception as error:
-        retry_at = clock() + backoff(delivery.attempts, first=RETRY_FIRST, most=RETRY_MOST)
-        with session_scope(engine) as session:
-            deliveries.release(session=session, delivery=delivery, now=clock(), retry_at=retry_at)
+        retry_at = run.clock() + backoff(delivery.attempts, first=RETRY_FIRST, most=RETRY_MOST)
+        await run.db(_release, run.engine, delivery, run.clock(), retry_at)
         logger.warning(
             "could not post %s (try %d), retrying from %s: %s",
             reminder,
             delivery.attempts,
             f"{retry_at:%Y-%m-%d %H:%M:%SZ}",
             _describe(error),
-            exc_info=not isinstance(error, OSError | SlackClientError),
+            exc_info=not isinstance(error, OSError | SlackClientError | aiohttp.ClientError),
         )
         return "failed"
     logger.info("posted %s (ts %s)", reminder, ts)
     return "posted"
 
 
-def _post_agenda(
-    engine: Engine,
-    client: WebClient,
+def _release(engine: Engine, delivery: Delivery, now: datetime, retry_at: datetime) -> None:
+    with session_scope(engine) as session:
+        deliveries.release(session=session, delivery=delivery, now=now, retry_at=retry_at)
+
+
+def _agenda(engine: Engine, cadence: Cadence, reminder: Reminder, now: datetime) -> Agenda:
+    with Session(engine) as session:
+        return build_agenda(
+            session=session, cadence=cadence, occurrence=reminder.occurrence, now=now
+        )
+
+
+async def _post_agenda(
+    run: _Run,
+    poster: _Poster,
     cadence: Cadence,
     reminder: Reminder,
     delivery: Delivery,
-    *,
-    now: datetime,
-    clock: Clock,
+    step: _Step,
 ) -> str:
-    channel = reminder.channel_id
-    with Session(engine) as session:
-        agenda = build_agenda(
-            session=session, cadence=cadence, occurrence=reminder.occurrence, now=now
-        )
+    agenda = await run.db(_agenda, run.engine, cadence, reminder, run.now)
     ts = delivery.message_ts
     if ts is None:
-        ts = _post(client, channel=channel, text=agenda.text, blocks=agenda.blocks)
-        _advance(engine, delivery, Status.POSTED, clock=clock, message_ts=ts)
+        ts = await poster.post(step, 0, text=agenda.text, blocks=agenda.blocks)
+        await _advance(run, delivery, Status.POSTED, message_ts=ts)
     total, done = len(agenda.thread), replies_posted(delivery)
     for number, blocks in enumerate(agenda.thread[done:], start=done + 1):
         text = f"{agenda.text}: details {number}/{total}"
-        _post(client, channel=channel, text=text, blocks=blocks, thread_ts=ts)
-        _advance(engine, delivery, posted_with(number), clock=clock)
+        await poster.post(step, number, text=text, blocks=blocks, thread_ts=ts)
+        await _advance(run, delivery, posted_with(number))
     if agenda.files:
         uploads = [
             {"content": f.content, "filename": f.filename, "title": f.title} for f in agenda.files
         ]
-        client.files_upload_v2(channel=channel, thread_ts=ts, file_uploads=uploads)
-    _advance(engine, delivery, Status.DONE, clock=clock)
+        await poster.upload(step, uploads, thread_ts=ts)
+    await _advance(run, delivery, Status.DONE)
     return ts
+
+
+def _key(reminder: Reminder) -> str:
+    """The delivery's key as its messages carry it in their metadata."""
+    return f"{reminder.cadence_id}:{reminder.occurrence:%Y-%m-%dT%H:%MZ}:{reminder.post}"
+
+
+@dataclass
+class _Step:
+    """Where a delivery's posts are: its key, since when, and whether to look first."""
+
+    key: str
+    since: datetime
+    look: bool  # the next part may be in Slack already; after one look, parts are new
+
+
+def _unknown(error: Exception) -> bool:
+    """Whether a failed post may still have been made: nothing Slack said proves otherwise."""
+    if isinstance(error, SlackApiError):
+        return error.response.status_code >= 500
+    return not never_sent(error)
+
+
+class _Poster:
+    """Posts into one channel, `pace` seconds apart; a post is looked for before it is repeated."""
+
+    def __init__(self, client: AsyncWebClient, channel: str, pace: float) -> None:
+        self.client = client
+        self.channel = channel
+        self.pace = pace
+        self._next = 0.0
+
+    async def post(self, step: _Step, part: int, **message: Any) -> str:
+        """Post part `part` (0: the top-level message, N: reply N) unless it is there; its ts."""
+        if step.look:
+            step.look = False
+            found = await self._find(step, part, message.get("thread_ts"))
+            if found is not None:
+                return found
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": step.key, "part": part}}
+        try:
+            return await self._send(metadata, message)
+        except Exception as error:
+            if not _unknown(error):
+                raise
+            logger.warning(
+                "Slack may have taken part %d of %s in %s (%s); looking for it",
+                part,
+                step.key,
+                self.channel,
+                _describe(error),
+            )
+        found = await self._find(step, part, message.get("thread_ts"))
+        return found if found is not None else await self._send(metadata, message)
+
+    async def _send(self, metadata: dict[str, Any], message: dict[str, Any]) -> str:
+        await self._turn()
+        try:
+            response = await self.client.chat_postMessage(
+                channel=self.channel,
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message,
+            )
+        finally:
+            self._next = time.monotonic() + self.pace
+        return str(response["ts"])
+
+    async def _turn(self) -> None:
+        wait = self._next - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _find(self, step: _Step, part: int, thread_ts: str | None) -> str | None:
+        """The ts of the part if Slack has it; None if not, or if Slack will not say."""
+        try:
+            for message in await self._messages(step, thread_ts):
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("key") == step.key and payload.get("part") == part:
+                    logger.info("found part %d of %s already in %s", part, step.key, self.channel)
+                    return str(message["ts"])
+        except SlackApiError as error:
+            logger.warning(
+                "cannot look for part %d of %s in %s (%s): posting it, which may repeat it",
+                part,
+                step.key,
+                self.channel,
+                _describe(error),
+            )
+        return None
+
+    async def _messages(self, step: _Step, thread_ts: str | None) -> list[dict[str, Any]]:
+        if thread_ts is None:
+            answer = await self.client.conversations_history(
+                channel=self.channel,
+                oldest=f"{step.since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+            )
+        else:
+            answer = await self.client.conversations_replies(
+                channel=self.channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_PAGE
+            )
+        return list(answer.get("messages") or [])
+
+    async def upload(self, step: _Step, uploads: list[dict[str, Any]], *, thread_ts: str) -> None:
+        """Share the files into the thread, unless a share of them is there already."""
+        names = {upload["filename"] for upload in uploads}
+        if step.look and await self._shared(step, names, thread_ts):
+            return
+        await self._turn()
+        try:
+            await self.client.files_upload_v2(
+                channel=self.channel, thread_ts=thread_ts, file_uploads=uploads
+            )
+            return
+        except Exception as error:
+            if not _unknown(error):
+                raise
+            logger.warning("Slack may have shared the files of %s: looking", step.key)
+        finally:
+            self._next = time.monotonic() + self.pace
+        if await self._shared(step, names, thread_ts):
+            return
+        await self._turn()
+        await self.client.files_upload_v2(
+            channel=self.channel, thread_ts=thread_ts, file_uploads=uploads
+        )
+
+    async def _shared(self, step: _Step, names: set[str], thread_ts: str) -> bool:
+        try:
+            messages = await self._messages(step, thread_ts)
+        except SlackApiError as error:
+            logger.warning("cannot look for the files of %s: %s", step.key, _describe(error))
+            return False
+        seen = {f.get("name") for m in messages for f in m.get("files") or []}
+        return names <= seen
 
 
 def _describe(error: Exception) -> str:
@@ -194,24 +416,24 @@ def _describe(error: Exception) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0]
 
 
-def _post(client: WebClient, **message: Any) -> str:
-    response = client.chat_postMessage(unfurl_links=False, unfurl_media=False, **message)
-    return str(response["ts"])
-
-
-def _advance(
-    engine: Engine, delivery: Delivery, status: str, *, clock: Clock, message_ts: str | None = None
-) -> None:
-    """Record a step as soon as Slack has it, renewing the lease; stop if we lost the claim."""
-    lease_until = None if status == Status.DONE else clock() + LEASE
+def _advance_row(
+    engine: Engine, delivery: Delivery, status: str, now: datetime, message_ts: str | None
+) -> bool:
+    lease_until = None if status == Status.DONE else now + LEASE
     with session_scope(engine) as session:
-        held = advance(
+        return advance(
             session=session,
             delivery=delivery,
             status=status,
-            now=clock(),
+            now=now,
             lease_until=lease_until,
             message_ts=message_ts,
         )
-    if not held:
+
+
+async def _advance(
+    run: _Run, delivery: Delivery, status: str, *, message_ts: str | None = None
+) -> None:
+    """Record a step as soon as Slack has it, renewing the lease; stop if we lost the claim."""
+    if not await run.db(_advance_row, run.engine, delivery, status, run.clock(), message_ts):
         raise _LostClaim
