@@ -175,7 +175,9 @@ def serve_slack(port: int) -> None:
 # --- one run ---------------------------------------------------------------------------------
 
 
-def run(url: str, *, channels: int, code: str, limit: float, wrap: list[str]) -> dict[str, Any]:
+def run(
+    url: str, *, channels: int, code: str, limit: float, wrap: list[str], extra: list[str]
+) -> dict[str, Any]:
     port = free_port()
     slack = subprocess.Popen([sys.executable, __file__, "--serve-slack", str(port)], cwd=ROOT)
     try:
@@ -196,7 +198,7 @@ def run(url: str, *, channels: int, code: str, limit: float, wrap: list[str]) ->
         started = time.time()
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         clock = subprocess.Popen(
-            [*wrap, sys.executable, "-m", "scheduler", "--once", "--at", at],
+            [*wrap, sys.executable, "-m", "scheduler", "--once", "--at", at, *extra],
             cwd=code,
             env=env,
             stderr=subprocess.PIPE,
@@ -246,7 +248,20 @@ def _tally(
         if tops and len(threads) == replies:
             complete += 1
             last = max(last, max(p["at"] for p in channel_posts) - started)
+    firsts = sorted(min(p["at"] for p in ps) - started for ps in by_channel.values()) or [0.0]
+    spans = sorted(
+        max(p["at"] for p in ps) - min(p["at"] for p in ps) for ps in by_channel.values()
+    )
     return {
+        "first_post_s": {
+            "first": round(firsts[0], 1),
+            "median": round(firsts[len(firsts) // 2], 1),
+            "last": round(firsts[-1], 1),
+        },
+        "channel_span_s": {
+            "median": round((spans or [0])[len(spans) // 2], 1),
+            "max": round((spans or [0])[-1], 1),
+        },
         "channels": channels,
         "replies_each": replies,
         "complete": complete,
@@ -257,7 +272,7 @@ def _tally(
         "last_post_s": round(last, 1),
         "clock_exit_s": round(exited, 1),
         "stopped_at_limit": stopped,
-        "errors": [ln for ln in err.splitlines() if "Traceback" in ln or "ERROR" in ln][:5],
+        "errors": [ln for ln in err.splitlines() if "Error" in ln or "ERROR" in ln][:5],
     }
 
 
@@ -268,6 +283,7 @@ def main() -> None:
     parser.add_argument("--code", default=str(ROOT), help="the checkout whose clock runs")
     parser.add_argument("--database", default="bench_fanout")
     parser.add_argument("--wrap", default="", help="a command to run the clock under, e.g. py-spy")
+    parser.add_argument("--clock-args", default="", help="more arguments for the clock")
     parser.add_argument("--reseed", action="store_true", help="a fresh database, seeded anew")
     parser.add_argument("--serve-slack", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -286,7 +302,12 @@ def main() -> None:
             connection.execute(text("DELETE FROM delivery"))
         engine.dispose()
     figures = run(
-        url, channels=args.channels, code=args.code, limit=args.limit, wrap=args.wrap.split()
+        url,
+        channels=args.channels,
+        code=args.code,
+        limit=args.limit,
+        wrap=args.wrap.split(),
+        extra=args.clock_args.split(),
     )
     print(json.dumps(figures, indent=1))
 

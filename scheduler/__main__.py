@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -169,12 +170,19 @@ def _once(clock: Clock, *, now: datetime) -> int:
     return 0
 
 
+# Held while a tick runs: the process waits for it before exiting, since a run's database
+# threads can take no new work once the interpreter starts shutting down.
+_TICKING = threading.Lock()
+
+
 def _tick(clock: Clock) -> None:
-    try:
-        run = _run(clock, utcnow())
-    except SQLAlchemyError as error:
-        logger.error("the database failed; trying again next tick: %s", str(error).splitlines()[0])
-        return
+    with _TICKING:
+        try:
+            run = _run(clock, utcnow())
+        except SQLAlchemyError as error:
+            first = str(error).splitlines()[0]
+            logger.error("the database failed; trying again next tick: %s", first)
+            return
     if not run.quiet:
         logger.info("%s", run)
 
@@ -191,14 +199,15 @@ def _run_clock(clock: Clock) -> None:
         max_instances=1,
         misfire_grace_time=TICK_SECONDS,
     )
-    # A posting in progress finishes before the process exits: the pool's threads are joined.
+    # A posting in progress finishes before the process exits.
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logger.info("clock started: looking for due reminders every %d s", TICK_SECONDS)
     try:
         scheduler.start()
     except KeyboardInterrupt:
         scheduler.shutdown(wait=False)
-    logger.info("clock stopped")
+    with _TICKING:
+        logger.info("clock stopped")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,11 @@ RETRY_MOST = timedelta(minutes=15)
 # A channel waiting its turn at Slack's pace costs only a task: the real work is bounded by
 # the database threads and the HTTP session's connections (aiohttp's default, 100).
 CHANNELS_AT_ONCE = 500
-DB_THREADS = 16  # within the engine's pool (storage.db: 10 + 10 overflow)
+# Threads for the database, within the engine's pool (storage.db: 10 + 10 overflow): some
+# record each post (short, and a channel's next post waits on it), others build agendas
+# (dozens of queries each), so that the records never queue behind the agendas.
+RECORD_THREADS = 8
+BUILD_THREADS = 8
 PACE = 1.0  # seconds between two posts in one channel: Slack's chat.postMessage limit
 METADATA_TYPE = "tandem_reminder"
 HISTORY_PAGE = 100
@@ -108,12 +112,13 @@ async def run_due(
     `slack` gives the client for a workspace; at most `at_once` channels are posted to at
     once, and posts in one channel are `pace` seconds apart.
     """
-    with ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="delivery-db") as pool:
+    with (
+        ThreadPoolExecutor(RECORD_THREADS, thread_name_prefix="delivery-db") as records,
+        ThreadPoolExecutor(BUILD_THREADS, thread_name_prefix="delivery-agenda") as builds,
+    ):
         loop = asyncio.get_running_loop()
-        run = _Run(engine, slack, now, running_from(now), pool, loop, pace)
+        run = _Run(engine, slack, now, running_from(now), records, builds, loop, pace)
         missed, due = await run.db(_looked_up, engine, now)
-        marked = await asyncio.gather(*(run.db(_skip, engine, r, now=now) for r in missed))
-        skipped = [reminder for reminder, done in zip(missed, marked, strict=True) if done]
         channels: dict[tuple[str, str], list[tuple[Cadence, Reminder]]] = {}
         for cadence, reminder in due:
             channels.setdefault((reminder.team_id, reminder.channel_id), []).append(
@@ -121,6 +126,9 @@ async def run_due(
             )
         gate = asyncio.Semaphore(at_once)
         results = await asyncio.gather(*(_channel(run, gate, items) for items in channels.values()))
+        # What is missed for good has no hurry: it is recorded once the due posts are out.
+        marked = await asyncio.gather(*(run.db(_skip, engine, r, now=now) for r in missed))
+        skipped = [reminder for reminder, done in zip(missed, marked, strict=True) if done]
     outcome: dict[Outcome, list[Reminder]] = {"posted": [], "failed": [], "busy": []}
     for items, results_of in zip(channels.values(), results, strict=True):
         for (_, reminder), result in zip(items, results_of, strict=True):
@@ -139,13 +147,18 @@ class _Run:
     slack: SlackFor
     now: datetime
     clock: Clock
-    pool: ThreadPoolExecutor
+    records: ThreadPoolExecutor
+    builds: ThreadPoolExecutor
     loop: asyncio.AbstractEventLoop
     pace: float
 
     async def db(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """`work(*args, **kwargs)` on a database thread."""
-        return await self.loop.run_in_executor(self.pool, partial(work, *args, **kwargs))
+        """`work(*args, **kwargs)` on a database thread for short records."""
+        return await self.loop.run_in_executor(self.records, partial(work, *args, **kwargs))
+
+    async def build(self, work: Callable[..., T], /, *args: Any) -> T:
+        """`work(*args)` on a database thread for agendas."""
+        return await self.loop.run_in_executor(self.builds, partial(work, *args))
 
 
 def _looked_up(
@@ -253,7 +266,7 @@ async def _post_agenda(
     delivery: Delivery,
     step: _Step,
 ) -> str:
-    agenda = await run.db(_agenda, run.engine, cadence, reminder, run.now)
+    agenda = await run.build(_agenda, run.engine, cadence, reminder, run.now)
     ts = delivery.message_ts
     if ts is None:
         ts = await poster.post(step, 0, text=agenda.text, blocks=agenda.blocks)
