@@ -15,23 +15,16 @@ or `posted:K` the top-level message (`message_ts`) and K thread replies are alre
 Slack, so it builds the agenda again as it stands, leaves out its first K replies and
 posts the rest of the thread and the files under the same top-level message.
 
-Slack's API has no idempotency key, so a post is never repeated blindly (bot.slack retries
-one only when Slack's answer proves it was not made). Every message carries its delivery's
-key and part in its metadata; when a post's fate is unknown (the connection dropped after
-the request went out, a timeout, a 5xx) and when a retry resumes a delivery (the step it
-resumes may be in Slack without its row saying so: a crash in between), that part is first
-looked for, with conversations.history or conversations.replies, and recorded if found.
-What remains: looking needs the `channels:history` / `groups:history` scopes and the bot in
-the channel; where Slack refuses the look, the part is posted again and may show twice
-(logged). Files shared into the thread carry no metadata: they are looked for by name in
-the thread.
+Slack's API has no idempotency key, so a post is never repeated blindly: bot.slack retries
+one only when Slack's answer proves it was not made, and scheduler.posting looks for a part
+whose fate is unknown, or that a resumed delivery may have posted already, before posting
+it (what remains is said there).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,15 +33,15 @@ from functools import partial
 from typing import Any, Literal, TypeVar
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.errors import SlackClientError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.slack import SlackFor, never_sent
+from bot.slack import SlackFor
 from core.meetings import lead_of
 from scheduler.agenda import Agenda, build_agenda, starting_now
 from scheduler.due import Post, Reminder, due_reminders, stale_reminders
+from scheduler.posting import Poster, Step, describe
 from scheduler.timing import Clock, backoff, running_from
 from storage import deliveries
 from storage.cadences import active_cadences
@@ -78,8 +71,6 @@ CHANNELS_AT_ONCE = 500
 RECORD_THREADS = 8
 BUILD_THREADS = 8
 PACE = 1.0  # seconds between two posts in one channel: Slack's chat.postMessage limit
-METADATA_TYPE = "tandem_reminder"
-HISTORY_PAGE = 100
 
 Outcome = Literal["posted", "failed", "busy"]
 T = TypeVar("T")
@@ -200,7 +191,7 @@ async def _channel(
     """One channel's reminders, one after the other."""
     async with gate:
         first = items[0][1]
-        poster = _Poster(run.slack(first.team_id), first.channel_id, run.pace)
+        poster = Poster(run.slack(first.team_id), first.channel_id, run.pace)
         return [await _deliver(run, poster, cadence, reminder) for cadence, reminder in items]
 
 
@@ -209,13 +200,13 @@ def _claim(engine: Engine, reminder: Reminder, now: datetime) -> Delivery | None
         return claim(session=session, reminder=reminder, now=now, lease=LEASE)
 
 
-async def _deliver(run: _Run, poster: _Poster, cadence: Cadence, reminder: Reminder) -> Outcome:
+async def _deliver(run: _Run, poster: Poster, cadence: Cadence, reminder: Reminder) -> Outcome:
     delivery = await run.db(_claim, run.engine, reminder, run.clock())
     if delivery is None:
         logger.debug("%s is posted or being posted by another clock", reminder)
         return "busy"
     # A delivery claimed before may have its next part in Slack already: look before posting.
-    step = _Step(
+    step = Step(
         key=_key(reminder),
         since=reminder.occurrence - lead_of(cadence) - timedelta(days=1),
         look=delivery.attempts > 1,
@@ -238,7 +229,7 @@ async def _deliver(run: _Run, poster: _Poster, cadence: Cadence, reminder: Remin
             reminder,
             delivery.attempts,
             f"{retry_at:%Y-%m-%d %H:%M:%SZ}",
-            _describe(error),
+            describe(error),
             exc_info=not isinstance(error, OSError | SlackClientError | aiohttp.ClientError),
         )
         return "failed"
@@ -260,11 +251,11 @@ def _agenda(engine: Engine, cadence: Cadence, reminder: Reminder, now: datetime)
 
 async def _post_agenda(
     run: _Run,
-    poster: _Poster,
+    poster: Poster,
     cadence: Cadence,
     reminder: Reminder,
     delivery: Delivery,
-    step: _Step,
+    step: Step,
 ) -> str:
     agenda = await run.build(_agenda, run.engine, cadence, reminder, run.now)
     ts = delivery.message_ts
@@ -288,145 +279,6 @@ async def _post_agenda(
 def _key(reminder: Reminder) -> str:
     """The delivery's key as its messages carry it in their metadata."""
     return f"{reminder.cadence_id}:{reminder.occurrence:%Y-%m-%dT%H:%MZ}:{reminder.post}"
-
-
-@dataclass
-class _Step:
-    """Where a delivery's posts are: its key, since when, and whether to look first."""
-
-    key: str
-    since: datetime
-    look: bool  # the next part may be in Slack already; after one look, parts are new
-
-
-def _unknown(error: Exception) -> bool:
-    """Whether a failed post may still have been made: nothing Slack said proves otherwise."""
-    if isinstance(error, SlackApiError):
-        return error.response.status_code >= 500
-    return not never_sent(error)
-
-
-class _Poster:
-    """Posts into one channel, `pace` seconds apart; a post is looked for before it is repeated."""
-
-    def __init__(self, client: AsyncWebClient, channel: str, pace: float) -> None:
-        self.client = client
-        self.channel = channel
-        self.pace = pace
-        self._next = 0.0
-
-    async def post(self, step: _Step, part: int, **message: Any) -> str:
-        """Post part `part` (0: the top-level message, N: reply N) unless it is there; its ts."""
-        if step.look:
-            step.look = False
-            found = await self._find(step, part, message.get("thread_ts"))
-            if found is not None:
-                return found
-        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": step.key, "part": part}}
-        try:
-            return await self._send(metadata, message)
-        except Exception as error:
-            if not _unknown(error):
-                raise
-            logger.warning(
-                "Slack may have taken part %d of %s in %s (%s); looking for it",
-                part,
-                step.key,
-                self.channel,
-                _describe(error),
-            )
-        found = await self._find(step, part, message.get("thread_ts"))
-        return found if found is not None else await self._send(metadata, message)
-
-    async def _send(self, metadata: dict[str, Any], message: dict[str, Any]) -> str:
-        await self._turn()
-        try:
-            response = await self.client.chat_postMessage(
-                channel=self.channel,
-                metadata=metadata,
-                unfurl_links=False,
-                unfurl_media=False,
-                **message,
-            )
-        finally:
-            self._next = time.monotonic() + self.pace
-        return str(response["ts"])
-
-    async def _turn(self) -> None:
-        wait = self._next - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    async def _find(self, step: _Step, part: int, thread_ts: str | None) -> str | None:
-        """The ts of the part if Slack has it; None if not, or if Slack will not say."""
-        try:
-            for message in await self._messages(step, thread_ts):
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                if payload.get("key") == step.key and payload.get("part") == part:
-                    logger.info("found part %d of %s already in %s", part, step.key, self.channel)
-                    return str(message["ts"])
-        except SlackApiError as error:
-            logger.warning(
-                "cannot look for part %d of %s in %s (%s): posting it, which may repeat it",
-                part,
-                step.key,
-                self.channel,
-                _describe(error),
-            )
-        return None
-
-    async def _messages(self, step: _Step, thread_ts: str | None) -> list[dict[str, Any]]:
-        if thread_ts is None:
-            answer = await self.client.conversations_history(
-                channel=self.channel,
-                oldest=f"{step.since.timestamp():.6f}",
-                include_all_metadata=True,
-                limit=HISTORY_PAGE,
-            )
-        else:
-            answer = await self.client.conversations_replies(
-                channel=self.channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_PAGE
-            )
-        return list(answer.get("messages") or [])
-
-    async def upload(self, step: _Step, uploads: list[dict[str, Any]], *, thread_ts: str) -> None:
-        """Share the files into the thread, unless a share of them is there already."""
-        names = {upload["filename"] for upload in uploads}
-        if step.look and await self._shared(step, names, thread_ts):
-            return
-        await self._turn()
-        try:
-            await self.client.files_upload_v2(
-                channel=self.channel, thread_ts=thread_ts, file_uploads=uploads
-            )
-            return
-        except Exception as error:
-            if not _unknown(error):
-                raise
-            logger.warning("Slack may have shared the files of %s: looking", step.key)
-        finally:
-            self._next = time.monotonic() + self.pace
-        if await self._shared(step, names, thread_ts):
-            return
-        await self._turn()
-        await self.client.files_upload_v2(
-            channel=self.channel, thread_ts=thread_ts, file_uploads=uploads
-        )
-
-    async def _shared(self, step: _Step, names: set[str], thread_ts: str) -> bool:
-        try:
-            messages = await self._messages(step, thread_ts)
-        except SlackApiError as error:
-            logger.warning("cannot look for the files of %s: %s", step.key, _describe(error))
-            return False
-        seen = {f.get("name") for m in messages for f in m.get("files") or []}
-        return names <= seen
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return f"Slack answered {error.response.status_code}: {error.response.get('error')}"
-    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _advance_row(

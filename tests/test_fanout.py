@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from bot.slack import async_web_client
 from core.meetings import occurrences, schedule_of
-from scheduler.delivery import METADATA_TYPE
+from scheduler.posting import METADATA_TYPE
 from storage.db import session_scope
 from tests.factories import make_cadence
 from tests.fake_slack import TAKE_AND_DROP, FakeSlack
@@ -130,7 +130,7 @@ def test_without_the_history_scope_a_dropped_post_may_show_twice(
         make_cadence(session=session, lead=AGENDA_LEAD, now=SET_AT)
     slack_api.history_allowed = False
     slack_api.fail("chat.postMessage", TAKE_AND_DROP)
-    with caplog.at_level(logging.WARNING, logger="scheduler.delivery"):
+    with caplog.at_level(logging.WARNING, logger="scheduler"):
         report = deliver(engine, client, now=AGENDA_AT)
     assert len(report.posted) == 1
     assert len(top_level(slack_api)) == 2
