@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -113,12 +114,17 @@ def _url(database: str) -> str:
 # --- the stand-in Slack --------------------------------------------------------------------
 
 
-def serve_slack(port: int) -> None:
-    """Slack's Web API as far as the clock needs it, with the per-channel posting limit."""
+def serve_slack(port: int, *, drop: int, history: bool) -> None:
+    """Slack's Web API as far as the clock needs it, with the per-channel posting limit.
+
+    With `drop` N, every Nth post is taken and its connection closed without an answer;
+    without `history`, conversations.history and .replies answer missing_scope.
+    """
     last: dict[str, float] = {}
     posts: list[dict[str, Any]] = []
     rejected = collections.Counter[str]()
     ts = iter(range(1, 10**9))
+    dropped = [0]
 
     async def api(request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -151,7 +157,12 @@ def serve_slack(port: int) -> None:
                     "at": time.time(),
                 }
             )
+            if drop and len(posts) % drop == 0 and request.transport is not None:
+                dropped[0] += 1
+                request.transport.abort()  # taken, and the answer never leaves
             return web.json_response({"ok": True, "channel": channel, "ts": stamp})
+        if method.startswith("conversations.") and not history:
+            return web.json_response({"ok": False, "error": "missing_scope"})
         if method == "conversations.history":
             found = [p for p in posts if p["channel"] == channel and not p["thread_ts"]]
             return web.json_response({"ok": True, "messages": found[::-1], "has_more": False})
@@ -164,7 +175,8 @@ def serve_slack(port: int) -> None:
         return web.json_response({"ok": True})
 
     async def stats(_: web.Request) -> web.Response:
-        return web.json_response({"posts": posts, "rejected": sum(rejected.values())})
+        figures = {"posts": posts, "rejected": sum(rejected.values()), "dropped": dropped[0]}
+        return web.json_response(figures)
 
     app = web.Application()
     app.router.add_get("/stats", stats)
@@ -176,10 +188,19 @@ def serve_slack(port: int) -> None:
 
 
 def run(
-    url: str, *, channels: int, code: str, limit: float, wrap: list[str], extra: list[str]
+    url: str,
+    *,
+    channels: int,
+    code: str,
+    limit: float,
+    wrap: list[str],
+    extra: list[str],
+    fake: list[str],
 ) -> dict[str, Any]:
     port = free_port()
-    slack = subprocess.Popen([sys.executable, __file__, "--serve-slack", str(port)], cwd=ROOT)
+    slack = subprocess.Popen(
+        [sys.executable, __file__, "--serve-slack", str(port), *fake], cwd=ROOT
+    )
     try:
         for _ in range(100):
             try:
@@ -269,6 +290,7 @@ def _tally(
         "duplicates": duplicates,
         "posts": len(posts),
         "rejected_429": figures["rejected"],
+        "dropped_after_taking": figures["dropped"],
         "last_post_s": round(last, 1),
         "clock_exit_s": round(exited, 1),
         "stopped_at_limit": stopped,
@@ -285,10 +307,13 @@ def main() -> None:
     parser.add_argument("--wrap", default="", help="a command to run the clock under, e.g. py-spy")
     parser.add_argument("--clock-args", default="", help="more arguments for the clock")
     parser.add_argument("--reseed", action="store_true", help="a fresh database, seeded anew")
+    parser.add_argument("--drop", type=int, default=0, help="drop the answer to every Nth post")
+    parser.add_argument("--no-history", action="store_true", help="refuse conversations.*")
     parser.add_argument("--serve-slack", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_slack:
-        serve_slack(args.serve_slack)
+        logging.disable(logging.ERROR)
+        serve_slack(args.serve_slack, drop=args.drop, history=not args.no_history)
         return
     if args.reseed or not os.path.exists(_expected_file(_url(args.database))):
         url = fresh_database(args.database)
@@ -308,6 +333,7 @@ def main() -> None:
         limit=args.limit,
         wrap=args.wrap.split(),
         extra=args.clock_args.split(),
+        fake=[f"--drop={args.drop}"] + (["--no-history"] if args.no_history else []),
     )
     print(json.dumps(figures, indent=1))
 
