@@ -103,9 +103,7 @@ def test_post_taken_before_the_connection_dropped_is_not_posted_again(
 
     agenda = agenda_of(engine, make_cadence(now=SET_AT), now=AGENDA_AT)
     for channel in ("C03", "C05"):
-        [top] = [c for c in slack_api.taken("chat.postMessage") if c.params["channel"] == channel][
-            :1
-        ]
+        top = next(c for c in slack_api.taken("chat.postMessage") if c.params["channel"] == channel)
         replies = [p for p in slack_api.sent("chat.postMessage") if p["channel"] == channel][1:]
         assert len(top_level(slack_api, channel)) == 1
         assert [p["blocks"] for p in replies] == agenda.thread
