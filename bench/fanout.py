@@ -294,7 +294,7 @@ def _tally(
         "last_post_s": round(last, 1),
         "clock_exit_s": round(exited, 1),
         "stopped_at_limit": stopped,
-        "errors": [ln for ln in err.splitlines() if "Error" in ln or "ERROR" in ln][:5],
+        "errors": [ln for ln in err.splitlines() if " ERROR " in ln or "Traceback" in ln][:5],
     }
 
 
