@@ -4,7 +4,7 @@ Except where a retry could post twice: a call that posts (`chat.postMessage`, a 
 share) is retried only when the answer proves nothing was done, a 429 or a connection
 that was never made. After the request went out, a dropped connection, a timeout or a 5xx
 says nothing about whether Slack posted it, so the call fails and its caller decides
-(the clock looks for the earlier post first: scheduler.delivery).
+(the clock looks for the earlier post first: scheduler.posting).
 """
 
 from __future__ import annotations

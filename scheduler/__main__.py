@@ -170,27 +170,30 @@ def _once(clock: Clock, *, now: datetime) -> int:
     return 0
 
 
+def _tick(clock: Clock) -> None:
+    try:
+        run = _run(clock, utcnow())
+    except SQLAlchemyError as error:
+        logger.error("the database failed; trying again next tick: %s", str(error).splitlines()[0])
+        return
+    if not run.quiet:
+        logger.info("%s", run)
+
+
 # Held while a tick runs: the process waits for it before exiting, since a run's database
 # threads can take no new work once the interpreter starts shutting down.
 _TICKING = threading.Lock()
 
 
-def _tick(clock: Clock) -> None:
+def _ticking(clock: Clock) -> None:
     with _TICKING:
-        try:
-            run = _run(clock, utcnow())
-        except SQLAlchemyError as error:
-            first = str(error).splitlines()[0]
-            logger.error("the database failed; trying again next tick: %s", first)
-            return
-    if not run.quiet:
-        logger.info("%s", run)
+        _tick(clock)
 
 
 def _run_clock(clock: Clock) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
-        _tick,
+        _ticking,
         IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
         args=[clock],
         id="deliveries",
