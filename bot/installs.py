@@ -48,6 +48,8 @@ BOT_SCOPES = (
     "users:read",
     "files:write",
     "im:write",
+    "channels:history",
+    "groups:history",
 )
 STATE_SECONDS = 600  # an install link works once, within ten minutes
 

@@ -5,8 +5,10 @@ same transaction (handlers.handoff.hook.CardPoster, on its event loop). The cloc
 here, posts the cards whose claim ran out (Slack kept refusing, or the web process died)
 and the one reminder of each overdue lead. Both record a card with storage.posts.
 
-As with meeting reminders, one window stays open: Slack takes no idempotency key, so a
-post Slack accepted in the instant before its claim was recorded is posted again.
+One window stays open: Slack takes no idempotency key, so a post Slack accepted in the
+instant before its claim was recorded (a crash, or an answer lost on the way: bot.slack no
+longer repeats such a post itself) is posted again when the claim runs out. Meeting
+reminders look for their earlier post first (scheduler.posting); cards do not yet.
 """
 
 from __future__ import annotations

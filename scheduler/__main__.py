@@ -8,13 +8,18 @@ instant (default: now), including what was missed, and exits: for cron-style hos
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import NoReturn
 
+import aiohttp
 import httpx
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,8 +27,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import load_settings
-from bot.slack import workspace_clients
+from bot.config import Settings, load_settings
+from bot.slack import SlackFor, workspace_clients, workspace_slack, workspace_tokens
 from core.handoff_posts import run_handoffs
 from core.workspaces import ClientFor
 from scheduler.delivery import Report, run_due
@@ -78,9 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     migrate_or_exit(engine)
-    client = workspace_clients(settings=settings, engine=engine, timeout=CALL_TIMEOUT)
-    retention = settings.tandem_retention_days
-    clock = Clock(engine=engine, client=client, http=httpx.Client(), retention_days=retention)
+    clock = clock_of(settings=settings, engine=engine)
     try:
         if args.once:
             raise SystemExit(_once(clock, now=args.at or utcnow()))
@@ -97,7 +100,21 @@ class Clock:
     engine: Engine
     client: WebClient | ClientFor  # Slack: one client, or each workspace's (OAuth)
     http: httpx.Client  # the workspaces' event receivers
+    # Slack for meeting reminders: given the run's HTTP session, the client for a team id.
+    slack: Callable[..., SlackFor]
     retention_days: int | None = None  # TANDEM_RETENTION_DAYS
+
+
+def clock_of(*, settings: Settings, engine: Engine) -> Clock:
+    """The clock as `settings` configure it (its `http` is the caller's to close)."""
+    tokens = workspace_tokens(settings=settings, engine=engine)
+    return Clock(
+        engine=engine,
+        client=workspace_clients(settings=settings, tokens=tokens, timeout=CALL_TIMEOUT),
+        http=httpx.Client(),
+        slack=partial(workspace_slack, settings=settings, tokens=tokens, timeout=CALL_TIMEOUT),
+        retention_days=settings.tandem_retention_days,
+    )
 
 
 @dataclass(frozen=True)
@@ -125,13 +142,19 @@ class Run:
         return not any(moved) and not self.cards and not self.sla_reminders
 
 
-def _run(clock: Clock, now: datetime) -> Run:
+def run_once(clock: Clock, now: datetime) -> Run:
     """Everything due at `now`: meeting reminders, handoff posts, then events."""
-    reminders = run_due(engine=clock.engine, client=clock.client, now=now)
+    reminders = asyncio.run(_reminders(clock, now))
     cards, sla = run_handoffs(engine=clock.engine, client=clock.client, now=now)
     events = deliver_events(engine=clock.engine, http=clock.http, now=now)
     run_retention(engine=clock.engine, days=clock.retention_days, now=now)  # once a day
     return Run(reminders, cards, sla, events)
+
+
+async def _reminders(clock: Clock, now: datetime) -> Report:
+    # One session for the run: its connections to Slack are kept from post to post.
+    async with aiohttp.ClientSession() as session:
+        return await run_due(engine=clock.engine, slack=clock.slack(session=session), now=now)
 
 
 def _stop(message: str) -> NoReturn:
@@ -141,7 +164,7 @@ def _stop(message: str) -> NoReturn:
 
 def _once(clock: Clock, *, now: datetime) -> int:
     try:
-        run = _run(clock, now)
+        run = run_once(clock, now)
     except SQLAlchemyError as error:
         _stop(f"the database failed: {error}")
     logger.info("at %s: %s", f"{now:%Y-%m-%dT%H:%M:%SZ}", run)
@@ -157,7 +180,7 @@ def _once(clock: Clock, *, now: datetime) -> int:
 
 def _tick(clock: Clock) -> None:
     try:
-        run = _run(clock, utcnow())
+        run = run_once(clock, utcnow())
     except SQLAlchemyError as error:
         logger.error("the database failed; trying again next tick: %s", str(error).splitlines()[0])
         return
@@ -165,10 +188,20 @@ def _tick(clock: Clock) -> None:
         logger.info("%s", run)
 
 
+# Held while a tick runs: the process waits for it before exiting, since a run's database
+# threads can take no new work once the interpreter starts shutting down.
+_TICKING = threading.Lock()
+
+
+def _ticking(clock: Clock) -> None:
+    with _TICKING:
+        _tick(clock)
+
+
 def _run_clock(clock: Clock) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
-        _tick,
+        _ticking,
         IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
         args=[clock],
         id="deliveries",
@@ -177,14 +210,15 @@ def _run_clock(clock: Clock) -> None:
         max_instances=1,
         misfire_grace_time=TICK_SECONDS,
     )
-    # A posting in progress finishes before the process exits: the pool's threads are joined.
+    # A posting in progress finishes before the process exits.
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     logger.info("clock started: looking for due reminders every %d s", TICK_SECONDS)
     try:
         scheduler.start()
     except KeyboardInterrupt:
         scheduler.shutdown(wait=False)
-    logger.info("clock stopped")
+    with _TICKING:
+        logger.info("clock stopped")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.installs import BOT_SCOPES
 from tests.stub_http import QuietHandler
 
 
@@ -29,6 +30,8 @@ class Call:
     method: str
     params: dict[str, Any]
     headers: dict[str, str]
+    answer: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it was taken
 
     @property
     def authorization(self) -> str | None:
@@ -52,12 +55,16 @@ class Grant:
 
 
 DROP = 0  # a `fail` status meaning: close the connection without answering
+# A `fail` status meaning: do what was asked (the call is recorded), then hang up unanswered.
+TAKE_AND_DROP = -1
 
 
 @dataclass
 class Failure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    channel: str | None = None  # only calls for this channel, if given
+    skip: int = 0  # calls let through before this one fails
 
 
 class FakeSlack:
@@ -76,6 +83,7 @@ class FakeSlack:
         self._grants: dict[str, Grant] = {}
         # Each bot and refresh token issued; kept across `reset`, as Slack keeps them.
         self._tokens: dict[str, Grant] = {}
+        self.history_allowed = True  # False: conversations.history/replies answer missing_scope
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}/api/"
@@ -96,18 +104,39 @@ class FakeSlack:
             self.users.clear()
             self._failures.clear()
             self._rejected.clear()
+            self.history_allowed = True
             for gate in self._holds.values():
                 gate.set()
             self._holds.clear()
 
     def fail(
-        self, method: str, status: int, *, times: int = 1, retry_after: int | None = None
+        self,
+        method: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        channel: str | None = None,
+        skip: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` with `status`."""
+        """Answer the next `times` calls of `method` (for `channel`, if given) with `status`,
+        after letting `skip` calls through."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         with self._lock:
             queue = self._failures.setdefault(method, deque())
-            queue.extend(Failure(status, headers) for _ in range(times))
+            queue.append(Failure(status, headers, channel, skip))
+            queue.extend(Failure(status, headers, channel) for _ in range(times - 1))
+
+    def _failure(self, method: str, channel: str) -> Failure | None:
+        queue = self._failures.get(method) or deque()
+        for failure in queue:
+            if failure.channel in (None, channel):
+                if failure.skip:
+                    failure.skip -= 1
+                    return None
+                queue.remove(failure)
+                return failure
+        return None
 
     def heal(self) -> None:
         """Drop the failures still queued: Slack answers normally again."""
@@ -182,7 +211,7 @@ class FakeSlack:
         return {
             "ok": True,
             **self._issue(grant),
-            "scope": "commands,chat:write,chat:write.public,users:read,files:write,im:write",
+            "scope": ",".join(BOT_SCOPES),
             "bot_user_id": "UBOT",
             "app_id": "A1",
             "team": None
@@ -197,6 +226,11 @@ class FakeSlack:
         """Each uploaded file's content, by the file name it was uploaded as."""
         with self._lock:
             return {self.upload_names[f]: body for f, body in self.uploads.items()}
+
+    def taken(self, method: str) -> list[Call]:
+        """Every call of `method` Slack acted on, with when, in order."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
 
     def attempts(self, method: str) -> int:
         """How often `method` was called, answered or failed."""
@@ -222,8 +256,44 @@ class FakeSlack:
             "profile": {"display_name": user_id},
         }
 
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """What Slack's history methods answer: the channel's posts, with their metadata."""
+        if not self.history_allowed:
+            return {"ok": False, "error": "missing_scope", "needed": "channels:history"}
+        channel, thread = params.get("channel"), params.get("ts")
+        names = {
+            c.answer.get("file_id"): c.params.get("filename")
+            for c in self.calls
+            if c.method == "files.getUploadURLExternal"
+        }
+        messages = []
+        for call in self.calls:
+            if channel not in (call.params.get("channel"), call.params.get("channel_id")):
+                continue
+            if call.method == "chat.postMessage":
+                message = {
+                    "ts": call.answer["ts"],
+                    "text": call.params.get("text"),
+                    "metadata": call.params.get("metadata"),
+                }
+                if call.params.get("thread_ts"):
+                    message["thread_ts"] = call.params["thread_ts"]
+            elif call.method == "files.completeUploadExternal":
+                files = [{"id": f["id"], "name": names.get(f["id"])} for f in call.params["files"]]
+                message = {"ts": call.answer["ts"], "thread_ts": call.params.get("thread_ts")}
+                message["files"] = files
+            else:
+                continue
+            messages.append(message)
+        if method == "conversations.history":
+            return {"ok": True, "messages": [m for m in messages if not m.get("thread_ts")][::-1]}
+        replies = [m for m in messages if thread in (m["ts"], m.get("thread_ts"))]
+        return {"ok": True, "messages": replies}
+
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, params)
         if method in ("chat.postMessage", "chat.update"):
             return {
                 "ok": True,
@@ -270,7 +340,8 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+            shared = [{"id": f["id"], "title": f.get("title")} for f in files]
+            return {"ok": True, "ts": ts, "files": shared}
         return {"ok": True}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -289,20 +360,21 @@ class FakeSlack:
                 params = _params(body, self.headers.get("Content-Type", ""))
                 # GET methods such as chat.getPermalink send their arguments in the query.
                 query = self.path.partition("?")[2]
-                params = {**dict(parse_qsl(query, keep_blank_values=True)), **params}
-                call = Call(method, params, dict(self.headers.items()))
+                params = _decoded({**dict(parse_qsl(query, keep_blank_values=True)), **params})
                 with fake._lock:
                     gate = fake._holds.get(str(params.get("channel")))
                 if gate is not None:
                     gate.wait(timeout=30)
                 with fake._lock:
-                    queue = fake._failures.get(method)
-                    failure = queue.popleft() if queue else None
-                    if failure is not None:
-                        fake._rejected.append(method)
-                    else:
+                    failure = fake._failure(method, str(params.get("channel")))
+                    taken = failure is None or failure.status == TAKE_AND_DROP
+                    if taken:
+                        call = Call(method, params, dict(self.headers.items()))
+                        call.answer = answer = fake._answer(method, params, call.token)
                         fake.calls.append(call)
-                if failure is not None and failure.status == DROP:
+                    else:
+                        fake._rejected.append(method)
+                if failure is not None and failure.status in (DROP, TAKE_AND_DROP):
                     # Hang up without a word, as a dropped connection or a crashed proxy does.
                     self.close_connection = True
                     return
@@ -310,9 +382,7 @@ class FakeSlack:
                     payload = json.dumps({"ok": False, "error": "ratelimited"}).encode()
                     self.answer(failure.status, payload, failure.headers)
                     return
-                with fake._lock:
-                    answer = json.dumps(fake._answer(method, params, call.token)).encode()
-                self.answer(200, answer, {"Content-Type": "application/json"})
+                self.answer(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
 
             do_GET = do_POST
 
@@ -322,12 +392,18 @@ class FakeSlack:
 def _params(body: bytes, content_type: str) -> dict[str, Any]:
     if not body:
         return {}
-    if "json" in content_type:
-        return dict(json.loads(body))
     if "multipart" in content_type:
         return {"_multipart": body}
-    params: dict[str, Any] = dict(parse_qsl(body.decode(), keep_blank_values=True))
-    for key in ("blocks", "view", "attachments", "files"):
+    if "json" in content_type:
+        params: dict[str, Any] = dict(json.loads(body))
+    else:
+        params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    return _decoded(params)
+
+
+def _decoded(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters Slack takes as JSON inside a form or a query string, decoded."""
+    for key in ("blocks", "view", "attachments", "files", "metadata"):
         if isinstance(params.get(key), str):
             with contextlib.suppress(ValueError):
                 params[key] = json.loads(params[key])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,7 @@ from storage.collateral import (
 from storage.db import session_scope
 from storage.models import Collateral, CollateralVote
 from tests.factories import add_collateral, add_vote
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import TAKE_AND_DROP, FakeSlack
 from tests.forms import (
     Payload,
     block_action,
@@ -443,10 +444,42 @@ async def test_slow_slack_still_answers_in_time(
         "/collateral", "add https://example.com/deck.pdf Deck #sales", channel="CSLOW"
     )
     assert time.monotonic() - started < 2.9
-    assert "will appear in <#CSLOW> shortly" in reply_text(response)
+    assert "Not announced yet" in reply_text(response)
     release.set()
     (announced,) = await slack_api.sent_soon("chat.postMessage")
     assert announced["channel"] == "CSLOW"
+    assert count(engine, Collateral) == 1
+    await asyncio.sleep(0.3)
+    assert slack_api.sent("chat.postEphemeral") == []  # it worked: nothing more to tell
+
+
+async def test_announcement_refused_after_the_answer_is_told_as_it_is(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """Five 429s in a row: the sharer is first told the announcement is not in yet and may
+    fail, never that it will appear; when Slack gives up, the item goes and they are told."""
+    slack_api.fail("chat.postMessage", 429, retry_after=1, times=5)
+    response = await slack.command(
+        "/collateral", "add https://example.com/deck.pdf Deck #sales", channel="CBUSY"
+    )
+    answer = reply_text(response)
+    assert "Not announced yet" in answer and "will appear" not in answer
+    (told,) = await slack_api.sent_soon("chat.postEphemeral", within=10)
+    assert (told["channel"], told["user"]) == ("CBUSY", "U1")
+    assert told["text"].startswith("Nothing was shared") and "ratelimited" in told["text"]
+    assert slack_api.sent("chat.postMessage") == []
+    assert count(engine, Collateral) == 0
+
+
+async def test_announcement_whose_answer_was_lost_keeps_the_item(
+    slack: SignedSlack, slack_api: FakeSlack, engine: Engine
+) -> None:
+    """Slack takes the announcement but the connection drops before it answers: it is not
+    posted again, the item stays (its buttons work), and the sharer is told it may be there."""
+    slack_api.fail("chat.postMessage", TAKE_AND_DROP)
+    response = await slack.command("/collateral", EXAMPLE, channel="C5")
+    assert "may or may not be there" in reply_text(response)
+    assert len(slack_api.sent("chat.postMessage")) == 1
     assert count(engine, Collateral) == 1
 
 

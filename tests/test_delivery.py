@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from bot.slack import web_client
+from bot.slack import async_web_client
 from core.meetings import occurrences, schedule_of
 from scheduler.agenda import Agenda, build_agenda, starting_now
 from scheduler.delivery import Report, run_due
@@ -76,14 +77,21 @@ def agenda_of(engine: Engine, cadence: Cadence, *, now: datetime) -> Agenda:
         return build_agenda(session=session, cadence=cadence, occurrence=MEETING, now=now)
 
 
-def clocks_at_once(engine: Engine, client: WebClient, *, count: int) -> list[Report]:
+def deliver(engine: Engine, client: AsyncWebClient, *, now: datetime, pace: float = 0.0) -> Report:
+    """One run of the clock at `now`, every workspace through `client`; posts in a channel
+    `pace` seconds apart (Slack's pace, 1 s, where a test is about it)."""
+    slack = lambda team_id: client  # noqa: E731
+    return asyncio.run(run_due(engine=engine, slack=slack, now=now, pace=pace))
+
+
+def clocks_at_once(engine: Engine, client: AsyncWebClient, *, count: int) -> list[Report]:
     """Run `count` clocks in threads, released together at the agenda time."""
     start = threading.Barrier(count)
     reports: list[Report] = []
 
     def clock() -> None:
         start.wait()
-        reports.append(run_due(engine=engine, client=client, now=AGENDA_AT))
+        reports.append(deliver(engine, client, now=AGENDA_AT))
 
     threads = [threading.Thread(target=clock) for _ in range(count)]
     for thread in threads:
@@ -94,8 +102,8 @@ def clocks_at_once(engine: Engine, client: WebClient, *, count: int) -> list[Rep
 
 
 @pytest.fixture
-def client(slack_api: FakeSlack) -> WebClient:
-    client = web_client(token="xoxb-test", base_url=slack_api.url)
+def client(slack_api: FakeSlack) -> AsyncWebClient:
+    client = async_web_client(token="xoxb-test", base_url=slack_api.url)
     client.timeout = 20
     return client
 
@@ -108,20 +116,20 @@ def cadence(engine: Engine) -> Cadence:
 
 
 def test_nothing_before_the_agenda_time(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """Just before the agenda's send time nothing is posted or recorded."""
-    report = run_due(engine=engine, client=client, now=AGENDA_AT - MINUTE)
+    report = deliver(engine, client, now=AGENDA_AT - MINUTE)
     assert report == Report()
     assert slack_api.attempts("chat.postMessage") == 0
     assert rows(engine) == []
 
 
 def test_agenda_posted_once_at_its_time(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """At its send time the agenda goes to the cadence's channel once; a later run adds nothing."""
-    report = run_due(engine=engine, client=client, now=AGENDA_AT)
+    report = deliver(engine, client, now=AGENDA_AT)
     assert [(r.post, r.occurrence, r.channel_id) for r in report.posted] == [
         (AGENDA, MEETING, "C1")
     ]
@@ -131,13 +139,13 @@ def test_agenda_posted_once_at_its_time(
     assert (row.status, row.attempts, row.lease_until) == ("done", 1, None)
     assert row.message_ts
 
-    again = run_due(engine=engine, client=client, now=AGENDA_AT + MINUTE)
+    again = deliver(engine, client, now=AGENDA_AT + MINUTE)
     assert again == Report()
     assert len(top_level(slack_api)) == 1
 
 
 def test_agenda_thread_and_files_go_under_the_top_level_message(
-    engine: Engine, client: WebClient, slack_api: FakeSlack
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack
 ) -> None:
     """The agenda's detail replies and its files are posted into the top-level message's thread."""
     with session_scope(engine) as session:
@@ -148,7 +156,7 @@ def test_agenda_thread_and_files_go_under_the_top_level_message(
         agenda = build_agenda(session=session, cadence=quarterly, occurrence=meeting, now=send_at)
     assert agenda.thread and agenda.files
 
-    assert len(run_due(engine=engine, client=client, now=send_at).posted) == 1
+    assert len(deliver(engine, client, now=send_at).posted) == 1
     [row] = rows(engine)
     [top] = top_level(slack_api)
     assert top["blocks"] == agenda.blocks
@@ -162,7 +170,7 @@ def test_agenda_thread_and_files_go_under_the_top_level_message(
 
 
 def test_clocks_at_once_post_once(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """Clocks running the same instant against one database post the agenda once."""
     reports = clocks_at_once(engine, client, count=4)
@@ -172,7 +180,7 @@ def test_clocks_at_once_post_once(
 
 
 def test_clocks_taking_over_an_expired_claim_post_once(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """Clocks finding the same expired claim at the same instant post the agenda once."""
     add_claim(engine, cadence, lease_until=AGENDA_AT - MINUTE)
@@ -183,12 +191,12 @@ def test_clocks_taking_over_an_expired_claim_post_once(
 
 
 def test_rate_limit_is_waited_out_and_posts_once(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A 429 with Retry-After: 1 is waited out, then the agenda is posted exactly once."""
     slack_api.fail("chat.postMessage", 429, retry_after=1)
     started = time.monotonic()
-    report = run_due(engine=engine, client=client, now=AGENDA_AT)
+    report = deliver(engine, client, now=AGENDA_AT)
     assert time.monotonic() - started >= 1
     assert len(report.posted) == 1
     assert slack_api.attempts("chat.postMessage") == 1 + len(slack_api.sent("chat.postMessage"))
@@ -196,53 +204,53 @@ def test_rate_limit_is_waited_out_and_posts_once(
 
 
 def test_server_error_is_retried_and_posts_once(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A 500 from Slack is retried with backoff and the agenda is posted exactly once."""
     slack_api.fail("chat.postMessage", 500)
-    report = run_due(engine=engine, client=client, now=AGENDA_AT)
+    report = deliver(engine, client, now=AGENDA_AT)
     assert len(report.posted) == 1
     assert len(top_level(slack_api)) == 1
     assert [row.status for row in rows(engine)] == ["done"]
 
 
 def test_failed_post_is_given_back_for_a_later_run(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """When Slack refuses the post, the claim is released unfinished and a later run posts it."""
     slack_api.fail("chat.postMessage", 400)
-    report = run_due(engine=engine, client=client, now=AGENDA_AT)
+    report = deliver(engine, client, now=AGENDA_AT)
     assert [r.post for r in report.failed] == [AGENDA]
     [row] = rows(engine)
     assert row.status == "claimed"
     assert row.lease_until is not None and row.lease_until > AGENDA_AT
 
-    waiting = run_due(engine=engine, client=client, now=AGENDA_AT + 30 * SECOND)
+    waiting = deliver(engine, client, now=AGENDA_AT + 30 * SECOND)
     assert [r.post for r in waiting.busy] == [AGENDA]
     assert slack_api.attempts("chat.postMessage") == 1
 
-    later = run_due(engine=engine, client=client, now=AGENDA_AT + 2 * MINUTE)
+    later = deliver(engine, client, now=AGENDA_AT + 2 * MINUTE)
     assert len(later.posted) == 1
     assert len(top_level(slack_api)) == 1
     assert [(row.status, row.attempts) for row in rows(engine)] == [("done", 2)]
 
 
 def test_agenda_missed_while_down_is_posted_before_the_meeting(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A clock down across the agenda time posts it once when back before the meeting."""
-    run_due(engine=engine, client=client, now=AGENDA_AT - timedelta(hours=1))
-    report = run_due(engine=engine, client=client, now=MEETING - timedelta(hours=1))
+    deliver(engine, client, now=AGENDA_AT - timedelta(hours=1))
+    report = deliver(engine, client, now=MEETING - timedelta(hours=1))
     assert [r.post for r in report.posted] == [AGENDA]
-    run_due(engine=engine, client=client, now=MEETING - MINUTE)
+    deliver(engine, client, now=MEETING - MINUTE)
     assert len(top_level(slack_api)) == 1
 
 
 def test_agenda_missed_until_the_meeting_is_skipped_for_good(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A clock back after the meeting started posts no agenda and records it skipped for good."""
-    report = run_due(engine=engine, client=client, now=MEETING + MINUTE)
+    report = deliver(engine, client, now=MEETING + MINUTE)
     assert [(r.post, r.occurrence) for r in report.skipped] == [(AGENDA, MEETING)]
     text, _ = starting_now(cadence=cadence, occurrence=MEETING)
     assert [p["text"] for p in top_level(slack_api)] == [text]
@@ -252,63 +260,63 @@ def test_agenda_missed_until_the_meeting_is_skipped_for_good(
     ]
 
     # A clock whose time lags behind finds the agenda skipped, not due.
-    assert run_due(engine=engine, client=client, now=MEETING - MINUTE) == Report()
+    assert deliver(engine, client, now=MEETING - MINUTE) == Report()
     assert len(top_level(slack_api)) == 1
 
 
 def test_start_reminder_posted_once_at_the_meeting_time(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """At the meeting time "starting now" is posted once, and not again during the grace time."""
-    run_due(engine=engine, client=client, now=AGENDA_AT)
-    report = run_due(engine=engine, client=client, now=MEETING)
+    deliver(engine, client, now=AGENDA_AT)
+    report = deliver(engine, client, now=MEETING)
     assert [(r.post, r.occurrence) for r in report.posted] == [(START, MEETING)]
     assert report.skipped == ()
-    run_due(engine=engine, client=client, now=MEETING + 10 * MINUTE)
+    deliver(engine, client, now=MEETING + 10 * MINUTE)
     text, blocks = starting_now(cadence=cadence, occurrence=MEETING)
     assert [p["text"] for p in top_level(slack_api)][1:] == [text]
     assert top_level(slack_api)[1]["blocks"] == blocks
 
 
 def test_start_reminder_too_late_is_skipped(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """Half an hour after the meeting started, "starting now" is skipped rather than posted."""
-    report = run_due(engine=engine, client=client, now=MEETING + 30 * MINUTE)
+    report = deliver(engine, client, now=MEETING + 30 * MINUTE)
     assert sorted(r.post for r in report.skipped) == [AGENDA, START]
     assert slack_api.attempts("chat.postMessage") == 0
 
 
 def test_expired_claim_of_a_crashed_clock_is_taken_over(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A claim whose lease ran out (its clock crashed before posting) is retried and posted."""
     add_claim(engine, cadence, lease_until=AGENDA_AT - MINUTE)
-    report = run_due(engine=engine, client=client, now=AGENDA_AT)
+    report = deliver(engine, client, now=AGENDA_AT)
     assert len(report.posted) == 1
     assert len(top_level(slack_api)) == 1
     assert [(row.status, row.attempts) for row in rows(engine)] == [("done", 2)]
 
 
 def test_live_claim_is_left_alone(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A claim still within its lease belongs to another clock: nothing is posted."""
     add_claim(engine, cadence, lease_until=AGENDA_AT + MINUTE)
-    report = run_due(engine=engine, client=client, now=AGENDA_AT)
+    report = deliver(engine, client, now=AGENDA_AT)
     assert [r.post for r in report.busy] == [AGENDA]
     assert slack_api.attempts("chat.postMessage") == 0
     assert [(row.status, row.attempts) for row in rows(engine)] == [("claimed", 1)]
 
 
 def test_retry_after_the_top_level_post_finishes_only_the_thread(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A clock that crashed after the top-level post and one reply is continued, not repeated."""
     add_claim(
         engine, cadence, lease_until=AGENDA_AT, status="posted:1", message_ts="1699999999.000001"
     )
-    report = run_due(engine=engine, client=client, now=AGENDA_AT + MINUTE)
+    report = deliver(engine, client, now=AGENDA_AT + MINUTE)
     assert len(report.posted) == 1
     assert top_level(slack_api) == []
     agenda = agenda_of(engine, cadence, now=AGENDA_AT + MINUTE)
@@ -319,11 +327,11 @@ def test_retry_after_the_top_level_post_finishes_only_the_thread(
 
 
 def test_stale_claim_with_nothing_posted_is_skipped(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A crashed clock's claim whose meeting has started is recorded skipped, not posted."""
     add_claim(engine, cadence, lease_until=AGENDA_AT)
-    report = run_due(engine=engine, client=client, now=MEETING)
+    report = deliver(engine, client, now=MEETING)
     assert [r.post for r in report.skipped] == [AGENDA]
     assert [p["text"] for p in top_level(slack_api)] == [
         starting_now(cadence=cadence, occurrence=MEETING)[0]
@@ -332,28 +340,26 @@ def test_stale_claim_with_nothing_posted_is_skipped(
 
 
 def test_inactive_cadence_gets_no_reminders(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """A cadence turned off is not reminded of."""
     with session_scope(engine) as session:
         row = session.get(Cadence, cadence.id)
         assert row is not None
         row.active = False
-    assert run_due(engine=engine, client=client, now=AGENDA_AT) == Report()
+    assert deliver(engine, client, now=AGENDA_AT) == Report()
     assert slack_api.attempts("chat.postMessage") == 0
 
 
 def test_slow_channel_does_not_hold_up_another(
-    engine: Engine, client: WebClient, slack_api: FakeSlack, cadence: Cadence
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack, cadence: Cadence
 ) -> None:
     """While Slack is slow to answer for one channel, another channel's agenda is posted."""
     with session_scope(engine) as session:
         make_cadence(session=session, team_id="T2", channel_id="C2", lead=AGENDA_LEAD, now=SET_AT)
     gate = slack_api.hold("C2")
     reports: list[Report] = []
-    run = threading.Thread(
-        target=lambda: reports.append(run_due(engine=engine, client=client, now=AGENDA_AT))
-    )
+    run = threading.Thread(target=lambda: reports.append(deliver(engine, client, now=AGENDA_AT)))
     run.start()
     try:
         deadline = time.monotonic() + 15
@@ -369,15 +375,15 @@ def test_slow_channel_does_not_hold_up_another(
 
 
 def test_agenda_days_ahead_keep_the_meeting_wall_time_across_dst(
-    engine: Engine, client: WebClient, slack_api: FakeSlack
+    engine: Engine, client: AsyncWebClient, slack_api: FakeSlack
 ) -> None:
     """`agenda:2d` before a meeting just after the spring change comes at its local hour."""
     with session_scope(engine) as session:
         make_cadence(session=session, day_rule="third-mon", lead=AGENDA_LEAD, now=SET_AT)
     # Meeting Mon 15 Mar 2027 10:00 EDT = 14:00Z; two days before is Sat 13 Mar 10:00 EST = 15:00Z.
-    early = run_due(engine=engine, client=client, now=datetime(2027, 3, 13, 14, 30, tzinfo=UTC))
+    early = deliver(engine, client, now=datetime(2027, 3, 13, 14, 30, tzinfo=UTC))
     assert early.posted == ()
-    report = run_due(engine=engine, client=client, now=datetime(2027, 3, 13, 15, 0, tzinfo=UTC))
+    report = deliver(engine, client, now=datetime(2027, 3, 13, 15, 0, tzinfo=UTC))
     assert [(r.post, r.occurrence) for r in report.posted] == [
         (AGENDA, datetime(2027, 3, 15, 14, 0, tzinfo=UTC))
     ]

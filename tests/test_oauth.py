@@ -7,6 +7,7 @@ header of every call, so each post is checked against the token its workspace wa
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
@@ -27,9 +28,8 @@ from bot.app import create_web
 from bot.config import Settings, load_settings
 from bot.installs import BOT_SCOPES
 from bot.services import Services
-from bot.slack import workspace_clients
+from scheduler.__main__ import clock_of, run_once
 from scheduler.__main__ import main as clock_main
-from scheduler.delivery import run_due
 from storage.db import Database, session_scope
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 from tests.clock import SetClock
@@ -131,7 +131,7 @@ def cadence_in(engine: Engine, team: str, channel: str) -> None:
         make_cadence(session=session, team_id=team, channel_id=channel, now=SET_AT)
 
 
-def run_clock(
+async def run_clock(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, oauth: Settings, at: datetime
 ) -> int:
     """`python -m scheduler --once --at …` as an operator runs it, configured for OAuth."""
@@ -143,7 +143,8 @@ def run_clock(
     monkeypatch.setenv("SLACK_API_URL", oauth.slack_api_url)
     monkeypatch.setenv("DATABASE_URL", oauth.database_url)
     with pytest.raises(SystemExit) as done:
-        clock_main(["--once", "--at", at.isoformat()])
+        # On a thread of its own, as from a shell: the clock runs its own event loop.
+        await asyncio.to_thread(clock_main, ["--once", "--at", at.isoformat()])
     return int(done.value.code or 0)
 
 
@@ -185,7 +186,7 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     cadence_in(engine, "T1", "C1")
     cadence_in(engine, "T2", "C2")
     slack_api.reset()
-    assert run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
+    assert await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
     assert posted_with(slack_api) == {"C1": tokens["T1"], "C2": tokens["T2"]}
 
 
@@ -253,17 +254,17 @@ async def test_uninstalling_one_workspace_leaves_the_other(
 
     slack_api.reset()
     with caplog.at_level(logging.INFO):
-        assert run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
+        assert await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
     assert posted_with(slack_api) == {"C2": tokens["T2"]}
     skipped = [r.getMessage() for r in caplog.records if "no longer installed" in r.getMessage()]
     assert skipped == ["skipping workspace T1: Tandem is no longer installed there"]
 
     # A running clock says so once, not on every tick.
     caplog.clear()
-    clients = workspace_clients(settings=oauth, engine=engine, timeout=5)
-    with caplog.at_level(logging.INFO):
+    clock = clock_of(settings=oauth, engine=engine)
+    with caplog.at_level(logging.INFO), clock.http:
         for tick in range(3):
-            run_due(engine=engine, client=clients, now=AGENDA_AT + tick * timedelta(minutes=1))
+            await asyncio.to_thread(run_once, clock, AGENDA_AT + tick * timedelta(minutes=1))
     assert [r.getMessage() for r in caplog.records if "no longer installed" in r.getMessage()] == [
         "skipping workspace T1: Tandem is no longer installed there"
     ]
@@ -318,7 +319,7 @@ async def test_rotating_tokens_are_refreshed_through_slack_api_url(
 
     cadence_in(engine, "T4", "C4")
     slack_api.reset()
-    assert run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
+    assert await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
     (refresh,) = slack_api.calls_of("oauth.v2.access")
     assert refresh.params["grant_type"] == "refresh_token"
     (token,) = posted_with(slack_api).values()
@@ -358,7 +359,7 @@ async def test_an_org_wide_install_serves_its_workspaces(
 
     cadence_in(engine, "T7", "C7")
     slack_api.reset()
-    assert run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
+    assert await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
     assert posted_with(slack_api) == {"C7": token}
 
     # The organization uninstalls: its event names no workspace, only the organization.
@@ -385,7 +386,7 @@ async def test_an_org_wide_install_serves_its_workspaces(
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(SLACK_BOTS)).scalar_one() == 0
     slack_api.reset()
-    run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT + timedelta(days=1))
+    await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT + timedelta(days=1))
     assert slack_api.calls_of("chat.postMessage") == []
 
 
@@ -415,7 +416,7 @@ async def test_lead_cards_and_their_reminders_use_the_workspace_token(
     assert [c.token for c in slack_api.calls_of("chat.postMessage")] == [tokens["T2"]]
 
     slack_api.reset()
-    assert run_clock(monkeypatch, tmp_path, oauth, clock.now + timedelta(hours=5)) == 0
+    assert await run_clock(monkeypatch, tmp_path, oauth, clock.now + timedelta(hours=5)) == 0
     (reminder,) = slack_api.calls_of("chat.postMessage")
     assert reminder.params["thread_ts"] and reminder.token == tokens["T2"]
     assert [c.token for c in slack_api.calls_of("chat.update")] == [tokens["T2"]]

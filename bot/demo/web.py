@@ -37,9 +37,8 @@ from bot.demo.commands import COMMANDS, SHORTCUTS
 from bot.demo.slack_side import SlackSide
 from bot.demo.workspace import Json, Message, Workspace
 from bot.services import Services
-from bot.slack import web_client
 from core.meetings import agenda_due, lead_of, occurrences, schedule_of
-from scheduler.__main__ import Clock, _run
+from scheduler.__main__ import clock_of, run_once
 from storage.cadences import active_cadences
 from storage.db import Database
 from storage.handoffs import setup_of
@@ -79,9 +78,9 @@ class Demo:
         settings, engine = self.settings, self.db.engine
 
         def once() -> str:
-            client = web_client(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-            with httpx.Client() as http:
-                return str(_run(Clock(engine=engine, client=client, http=http), at))
+            clock = clock_of(settings=settings, engine=engine)
+            with clock.http:
+                return str(run_once(clock, at))
 
         report = await asyncio.to_thread(once)
         self.clock.move_to(at)

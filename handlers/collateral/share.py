@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from logging import Logger
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot.slack import never_sent
 from handlers.collateral import views
 from handlers.common import Actor, in_time
 from storage.collateral import (
@@ -77,6 +79,7 @@ async def share(
         message_ts=None,
         counts=dict.fromkeys(VOTES, 0),
     )
+    late = asyncio.Event()
     announcing = _announce(
         db=db,
         client=actor.client,
@@ -87,9 +90,26 @@ async def share(
         vote_actions=vote_actions,
         receipt=receipt,
     )
-    outcome = await in_time(announcing)
+    outcome = await in_time(_told_if_late(announcing, actor, channel_id, late))
     if outcome is None:
+        late.set()  # no await since the wait ran out: the announcement has not ended meanwhile
         return Outcome(problem=views.announcing_later(channel_id))
+    return outcome
+
+
+async def _told_if_late(
+    announcing: Awaitable[Outcome], actor: Actor, channel_id: str, late: asyncio.Event
+) -> Outcome:
+    """The announcement's outcome; one that failed after the sharer was answered is told to
+    them in the channel, since their answer said it was still being tried."""
+    outcome = await announcing
+    if late.is_set() and outcome.item is None and outcome.problem:
+        try:
+            await actor.client.chat_postEphemeral(
+                channel=channel_id, user=actor.user_id, text=outcome.problem
+            )
+        except Exception:
+            actor.logger.exception("could not tell %s their share failed", actor.user_id)
     return outcome
 
 
@@ -112,7 +132,12 @@ async def _announce(
             blocks=views.announcement(shown, vote_actions=vote_actions),
         )
     except Exception as error:
-        code = error.response.get("error") if isinstance(error, SlackApiError) else None
+        if _may_be_posted(error):
+            # Sent, and no clear answer: Slack may have posted it. Keep the item, so that an
+            # announcement that is there works (votes fall back to the clicked message).
+            logger.warning("announcing collateral %s: no answer from Slack: %s", shown.id, error)
+            return Outcome(problem=views.unconfirmed(channel_id))
+        code = _refusal(error)
         if code is None:
             logger.exception("could not announce collateral")
         try:
@@ -134,3 +159,21 @@ async def _announce(
         # Votes still work: they fall back to the clicked message's own channel and ts.
         logger.exception("could not remember where collateral was announced")
     return Outcome(item=shown)
+
+
+def _may_be_posted(error: Exception) -> bool:
+    """Whether Slack may have posted despite the failure: a 5xx, or a connection that was
+    made and then gave no answer. A 4xx or Slack's error code proves it did not."""
+    if isinstance(error, SlackApiError):
+        return bool(error.response.status_code >= 500)
+    return not never_sent(error)
+
+
+def _refusal(error: Exception) -> str | None:
+    """Slack's reason for refusing the post, if it gave one."""
+    if not isinstance(error, SlackApiError):
+        return None
+    if error.response.status_code == 429:
+        return "ratelimited"
+    code = error.response.get("error")
+    return str(code) if code else None

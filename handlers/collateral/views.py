@@ -104,10 +104,20 @@ def not_announced(error: str | None, channel_id: str) -> str:
 
 
 def announcing_later(channel_id: str) -> str:
-    """When Slack is slow to take the announcement: it is still on its way."""
+    """When Slack is slow to take the announcement: not in yet, and it may not make it."""
     return (
-        f"Slack is slow to answer just now; the announcement will appear in <#{channel_id}> "
-        "shortly. If it has not after a few minutes, share the link again."
+        f"Not announced yet: Slack is holding back posts in <#{channel_id}> just now. Tandem "
+        "keeps trying for about a minute; if Slack still refuses, nothing is shared and you "
+        "will be told here."
+    )
+
+
+def unconfirmed(channel_id: str) -> str:
+    """When the announcement went to Slack and no answer came back: it may be there or not."""
+    return (
+        f"Slack did not confirm the announcement in <#{channel_id}>: no clear answer came back "
+        "after Tandem sent it, so it may or may not be there. The item is saved either way "
+        "and `/collateral find` lists it; share it again only if no announcement appears."
     )
 
 
