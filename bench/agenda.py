@@ -9,10 +9,11 @@ written by `INSERT … SELECT generate_series` in SQL, then `VACUUM ANALYZE`. Th
 process per agenda, it builds one workspace's monthly and quarterly agenda the way the clock
 does (`scheduler.agenda.build_agenda` in its own session: blocks, thread, charts and the
 invitation), once to warm up and `--runs` times measured, and reports the wall time of each
-build and the process's peak RSS. `--statements` lists the slowest SQL statements of one
-build; `--explain` prints `EXPLAIN (ANALYZE, BUFFERS)` of the slowest. The databases are
-dropped at the end unless `--keep`. PostgreSQL is taken from TANDEM_BENCH_POSTGRES_URL
-(default postgresql://postgres@127.0.0.1/test).
+build (median and max; beside it the building process's CPU time, which the machine's other
+load disturbs less) and the process's peak RSS. `--statements` lists the slowest SQL
+statements of one build; `--explain` prints `EXPLAIN (ANALYZE, BUFFERS)` of the slowest.
+The databases are dropped at the end unless `--keep`. PostgreSQL is taken from
+TANDEM_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1/test).
 """
 
 from __future__ import annotations
@@ -176,11 +177,12 @@ def child(url: str, kind: str, runs: int, statements: bool, explain: bool) -> No
     started = time.perf_counter()
     agenda = build()  # warm-up: first connection, matplotlib's fonts
     first = time.perf_counter() - started
-    walls = []
+    walls, cpus = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         build()
         walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
     if statements or explain:
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -195,6 +197,7 @@ def child(url: str, kind: str, runs: int, statements: bool, explain: bool) -> No
     result: dict[str, Any] = {
         "first_ms": first * 1000,
         "walls_ms": [w * 1000 for w in walls],
+        "cpus_ms": [c * 1000 for c in cpus],
         "rss_start_mb": rss_start / 1024,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "blocks": len(agenda.blocks),
@@ -281,6 +284,7 @@ def main() -> None:
             walls = r["walls_ms"]
             print(
                 f"{kind:<10} median {statistics.median(walls):6.1f} ms   max {max(walls):6.1f} ms"
+                f"   (CPU of this process, median {statistics.median(r['cpus_ms']):5.1f} ms)"
                 f"   first {r['first_ms']:6.1f} ms   peak RSS {r['rss_peak_mb']:5.1f} MB"
                 f" (at start {r['rss_start_mb']:.1f})   {r['blocks']} blocks,"
                 f" {r['replies']} replies, {len(r['files'])} files"
