@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import String, and_, case, cast, func, literal, null, select, union_all
 from sqlmodel import Session, col
 
 from storage.models import Handoff
@@ -50,31 +50,43 @@ def _period(team_id: str, since: datetime, until: datetime, campaign: str | None
     return where
 
 
-def _medians(session: Session, where: list[Any], by_campaign: bool) -> dict[str | None, float]:
-    """The median seconds to accept, per campaign or (under None) overall."""
-    partition = col(Handoff.campaign) if by_campaign else None
+def _medians(session: Session, where: list[Any]) -> dict[tuple[bool, str | None], float]:
+    """The median seconds to accept, overall (key `(True, None)`) and per campaign (key
+    `(False, campaign)`), in one statement."""
+    seconds, campaign = col(Handoff.accept_seconds), col(Handoff.campaign)
     ranked = (
         select(
-            col(Handoff.campaign).label("campaign"),
-            col(Handoff.accept_seconds).label("seconds"),
-            func.row_number()
-            .over(partition_by=partition, order_by=col(Handoff.accept_seconds))
-            .label("rn"),
-            func.count().over(partition_by=partition).label("n"),
+            campaign.label("campaign"),
+            seconds.label("seconds"),
+            func.row_number().over(order_by=seconds).label("rn"),
+            func.count().over().label("n"),
+            func.row_number().over(partition_by=campaign, order_by=seconds).label("rn_c"),
+            func.count().over(partition_by=campaign).label("n_c"),
         )
         .where(*where, col(Handoff.status) == "accepted")
-        .subquery()
+        .cte("ranked")
     )
-    middle = ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2])
-    if not by_campaign:
-        median = session.execute(select(func.avg(ranked.c.seconds)).where(middle)).scalar()
-        return {} if median is None else {None: float(median)}
-    rows = session.execute(
-        select(ranked.c.campaign, func.avg(ranked.c.seconds))
-        .where(middle)
+
+    def middle(rn: Any, n: Any) -> Any:
+        # Integer division: the middle row of an odd count, the middle two of an even one.
+        return rn.in_([(n + 1) // 2, (n + 2) // 2])
+
+    overall = select(
+        literal(1).label("overall"),
+        cast(null(), String).label("campaign"),
+        func.avg(ranked.c.seconds),
+    ).where(middle(ranked.c.rn, ranked.c.n))
+    by_campaign = (
+        select(literal(0), ranked.c.campaign, func.avg(ranked.c.seconds))
+        .where(middle(ranked.c.rn_c, ranked.c.n_c))
         .group_by(ranked.c.campaign)
     )
-    return {campaign: float(median) for campaign, median in rows}
+    rows = session.execute(union_all(overall, by_campaign))
+    return {
+        (bool(is_overall), label): float(median)
+        for is_overall, label, median in rows
+        if median is not None
+    }
 
 
 def handoff_stats(
@@ -109,14 +121,15 @@ def handoff_stats(
             within_sla=within / accepted if accepted else None,
         )
 
-    overall_row = session.execute(select(*measures).where(*where)).one()
-    overall = summary(None, overall_row, _medians(session, where, False).get(None))
-    medians = _medians(session, where, True)
+    medians = _medians(session, where)
     rows = session.execute(
         select(col(Handoff.campaign), *measures)
         .where(*where)
         .group_by(col(Handoff.campaign))
         .order_by(func.count().desc(), col(Handoff.campaign))
-    )
-    campaigns = [summary(row[0], row[1:], medians.get(row[0])) for row in rows]
+    ).all()
+    campaigns = [summary(row[0], row[1:], medians.get((False, row[0]))) for row in rows]
+    # Every handoff is in one campaign's row (no campaign is a row too): the sums are overall.
+    totals = [sum(int(row[i] or 0) for row in rows) for i in range(1, len(measures) + 1)]
+    overall = summary(None, totals, medians.get((True, None)))
     return HandoffStats(overall=overall, campaigns=campaigns)

@@ -19,6 +19,7 @@ from bot.demo import cast
 from tests.demo_server import demo_server
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -71,7 +72,8 @@ def browser(demo: str) -> Iterator[WebDriver]:
 
 
 def wait(browser: WebDriver, seconds: float = 15) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(browser, seconds)
+    # The page redraws what changed while it polls: an element found a moment ago may be gone.
+    return WebDriverWait(browser, seconds, ignored_exceptions=[StaleElementReferenceException])
 
 
 def open_channel(browser: WebDriver, name: str) -> None:
@@ -164,21 +166,24 @@ def test_the_clock_posts_the_quarterly_agenda_with_its_thread_and_chart(
 ) -> None:
     """Run the clock at the quarterly agenda's time: the agenda, its thread, a chart image."""
     act_as(browser, cast.LEAD.id)
-    pick = browser.find_element(
-        By.XPATH, '//div[@id="clock-picks"]/button[starts-with(., "quarterly agenda")]'
-    )
-    pick.click()
+    pick = (By.XPATH, '//div[@id="clock-picks"]/button[starts-with(., "quarterly agenda")]')
+    wait(browser).until(lambda _: browser.find_element(*pick).click() or True)
     browser.find_element(By.ID, "clock-run").click()
     wait(browser, 60).until(shown.text_to_be_present_in_element((By.ID, "toast"), "1 posted"))
     open_channel(browser, "planning")
-    agenda = last_message(browser, "planning")
-    agenda.find_element(By.CSS_SELECTOR, ".replies").click()
-    thread = wait(browser).until(shown.visibility_of_element_located((By.ID, "thread")))
-    charts = thread.find_elements(By.CSS_SELECTOR, ".file img")
-    assert charts
-    wait(browser).until(lambda _: _loaded(browser, charts[0]))
-    assert thread.find_elements(By.CSS_SELECTOR, 'a.download[download$=".ics"]')
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", charts[0])
+    replies = (
+        By.XPATH,
+        '(//div[@id="messages"]/div[contains(., "planning")])[last()]'
+        '//*[contains(@class, "replies")]',
+    )
+    wait(browser).until(lambda _: browser.find_element(*replies).click() or True)
+    wait(browser).until(shown.visibility_of_element_located((By.ID, "thread")))
+    charts = (By.CSS_SELECTOR, "#thread .file img")
+    wait(browser).until(lambda _: _loaded(browser, browser.find_element(*charts)))
+    assert browser.find_elements(By.CSS_SELECTOR, '#thread a.download[download$=".ics"]')
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'})", browser.find_element(*charts)
+    )
     screenshot(browser, "demo-agenda.png")
 
 

@@ -227,7 +227,7 @@ async def test_admin_gets_seven_csv_files_by_dm(
     (opened,) = slack_api.sent("conversations.open")
     assert opened["users"] == "UADMIN"
     assert completed["channel_id"] == "DUADMIN"
-    titles = [f["title"] for f in json.loads(completed["files"])]
+    titles = [f["title"] for f in completed["files"]]
     assert len(titles) == 7 and all(t.endswith("-2026-11-16.csv") for t in titles)
     assert {kind: rows[0] for kind, rows in files.items()} == COLUMNS
 

@@ -82,8 +82,9 @@ class Demo:
             with clock.http:
                 return str(run_once(clock, at))
 
-        report = await asyncio.to_thread(once)
+        # The page's time moves first, so what the clock posts is stamped with its time.
         self.clock.move_to(at)
+        report = await asyncio.to_thread(once)
         self.workspace.version += 1
         return report
 
