@@ -382,7 +382,7 @@ async def test_alias_joins_earlier_spellings_everywhere(
     assert keys == ["acme corp", "acme corp", "acme", "initech"] and deal_key == "acme corp"
 
     again = reply_text(await slack.command("/competitor", "alias acme = ACME corp"))
-    assert "“Acme Corp” already counted as *Acme*." in again
+    assert "“Acme Corp” was already counted as *Acme*." in again
     # Aliasing the competitor itself under another name brings its aliases and its card.
     await slack.interaction(submit_card("Acme", why_win="Onboarding in days"))
     await slack.command("/competitor", "alias Acme Group = Acme")

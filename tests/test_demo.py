@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,23 @@ def test_a_command_answers_the_typer_alone(demo: str) -> None:
     mine = messages(demo, REP, cast.SALES.id)[-1]
     assert mine["ephemeral"] and "Defined *CAC*" in mine["text"]
     assert not any("CAC" in m["text"] for m in messages(demo, MARKETER, cast.SALES.id))
+
+
+def test_an_export_arrives_as_seven_files_in_a_direct_message(demo: str) -> None:
+    """The team lead's `/tandem export` opens a DM on the page with its seven CSV files."""
+    lead = cast.LEAD.id
+    answer = act(demo, "command", lead, channel=cast.SALES.id, command="/tandem", text="export")
+    assert answer["ok"]
+    dm = f"D{lead}"
+    for _ in range(100):
+        sent = [m for m in messages(demo, lead, dm) if m["files"]]
+        if sent:
+            break
+        time.sleep(0.1)
+    assert any(c["id"] == dm for c in state(demo, lead)["channels"])
+    names = [f["name"] for f in sent[-1]["files"]]
+    assert len(names) == 7 and all(name.endswith(".csv") for name in names)
+    assert not state(demo, lead)["problems"]
 
 
 def test_a_form_opens_refuses_and_saves(demo: str) -> None:

@@ -18,7 +18,8 @@ HOOK_SECRET = "tdm_demo-handoff-secret"
 
 REP = Person("U0DEMOREP", "Riley Chen", "Account Executive", "rep")
 MARKETER = Person("U0DEMOMKT", "Maya Okafor", "Demand Generation", "marketer", tz="Europe/London")
-LEAD = Person("U0DEMOLEAD", "Lee Alvarez", "Head of Sales", "team lead")
+# The team lead also administers the workspace, so `/tandem forget` can be tried too.
+LEAD = Person("U0DEMOLEAD", "Lee Alvarez", "Head of Sales", "team lead", admin=True)
 # Others who rated, posted and voted in the seeded quarter.
 COLLEAGUES = (
     Person("U0DEMOSAM", "Sam Patel", "Account Executive", "rep", tz="America/Chicago"),

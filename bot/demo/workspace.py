@@ -376,6 +376,22 @@ class Workspace:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": person.as_slack()}
 
+    def _open_dm(self, params: Json, _base: str) -> Json:
+        """A direct message from Tandem to one person (an export arrives there); the page
+        lists it with the channels."""
+        person = self.people.get(str(params.get("users", "")))
+        if person is None:
+            return {"ok": False, "error": "user_not_found"}
+        channel = f"D{person.id}"
+        if channel not in self.channels:
+            self.channels[channel] = Channel(
+                channel,
+                f"dm-{person.name.split()[0].lower()}",
+                f"Tandem's direct messages to {person.name}",
+            )
+            self.version += 1
+        return {"ok": True, "channel": {"id": channel}}
+
     def _auth_test(self, _params: Json, _base: str) -> Json:
         return {"ok": True, "team_id": self.team_id, "user_id": BOT, "bot_id": "BTANDEM"}
 
@@ -444,6 +460,7 @@ class Workspace:
 
     _METHODS: dict[str, Callable[[Workspace, Json, str], Json]] = {
         "chat.postMessage": _post,
+        "conversations.open": _open_dm,
         "chat.postEphemeral": _ephemeral,
         "chat.update": _update,
         "chat.getPermalink": _permalink,

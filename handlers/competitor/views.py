@@ -282,13 +282,15 @@ def aliased(result: Aliased) -> str:
     parts = []
     if result.added:
         spellings = ", ".join(f"“{escape(a)}”" for a in result.added)
+        verb = "count" if len(result.added) > 1 else "counts"
         parts.append(
-            f"{spellings} now count as {name} everywhere: intel, deals, agendas and Home, "
+            f"{spellings} now {verb} as {name} everywhere: intel, deals, agendas and Home, "
             "including what was posted before."
         )
     if result.already:
         spellings = ", ".join(f"“{escape(a)}”" for a in result.already)
-        parts.append(f"{spellings} already counted as {name}.")
+        verb = "were" if len(result.already) > 1 else "was"
+        parts.append(f"{spellings} {verb} already counted as {name}.")
     return " ".join(parts)
 
 
