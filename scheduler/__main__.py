@@ -31,7 +31,7 @@ from bot.config import Settings, load_settings
 from bot.slack import SlackFor, workspace_clients, workspace_slack, workspace_tokens
 from core.handoff_posts import run_handoffs
 from core.workspaces import ClientFor
-from scheduler.delivery import Report, run_due
+from scheduler.delivery import PACE, Report, run_due
 from scheduler.events import EventReport, deliver_events
 from scheduler.retention import run_retention
 from storage.db import make_engine
@@ -103,10 +103,12 @@ class Clock:
     # Slack for meeting reminders: given the run's HTTP session, the client for a team id.
     slack: Callable[..., SlackFor]
     retention_days: int | None = None  # TANDEM_RETENTION_DAYS
+    pace: float = PACE  # seconds between two posts in one channel
 
 
-def clock_of(*, settings: Settings, engine: Engine) -> Clock:
-    """The clock as `settings` configure it (its `http` is the caller's to close)."""
+def clock_of(*, settings: Settings, engine: Engine, pace: float = PACE) -> Clock:
+    """The clock as `settings` configure it (its `http` is the caller's to close); `pace`
+    seconds between two posts in one channel (tests that need no pacing pass 0)."""
     tokens = workspace_tokens(settings=settings, engine=engine)
     return Clock(
         engine=engine,
@@ -114,6 +116,7 @@ def clock_of(*, settings: Settings, engine: Engine) -> Clock:
         http=httpx.Client(),
         slack=partial(workspace_slack, settings=settings, tokens=tokens, timeout=CALL_TIMEOUT),
         retention_days=settings.tandem_retention_days,
+        pace=pace,
     )
 
 
@@ -154,7 +157,8 @@ def run_once(clock: Clock, now: datetime) -> Run:
 async def _reminders(clock: Clock, now: datetime) -> Report:
     # One session for the run: its connections to Slack are kept from post to post.
     async with aiohttp.ClientSession() as session:
-        return await run_due(engine=clock.engine, slack=clock.slack(session=session), now=now)
+        slack = clock.slack(session=session)
+        return await run_due(engine=clock.engine, slack=slack, now=now, pace=clock.pace)
 
 
 def _stop(message: str) -> NoReturn:

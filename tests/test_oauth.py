@@ -30,7 +30,7 @@ from bot.installs import BOT_SCOPES
 from bot.services import Services
 from scheduler.__main__ import clock_of, run_once
 from scheduler.__main__ import main as clock_main
-from storage.db import Database, session_scope
+from storage.db import Database, make_engine, session_scope
 from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 from tests.clock import SetClock
 from tests.factories import make_cadence
@@ -132,9 +132,24 @@ def cadence_in(engine: Engine, team: str, channel: str) -> None:
 
 
 async def run_clock(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, oauth: Settings, at: datetime
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    oauth: Settings,
+    at: datetime,
+    *,
+    as_operator: bool = False,
 ) -> int:
-    """`python -m scheduler --once --at …` as an operator runs it, configured for OAuth."""
+    """The clock's run at `at`, configured for OAuth: as an operator runs it (`python -m
+    scheduler --once --at …`, which paces posts a second apart), or in-process unpaced."""
+    if not as_operator:
+        engine = make_engine(oauth.database_url)
+        clock = clock_of(settings=oauth, engine=engine, pace=0)
+        try:
+            run = await asyncio.to_thread(run_once, clock, at)
+        finally:
+            clock.http.close()
+            engine.dispose()
+        return 1 if run.reminders.failed else 0
     monkeypatch.chdir(tmp_path)
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -186,7 +201,7 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     cadence_in(engine, "T1", "C1")
     cadence_in(engine, "T2", "C2")
     slack_api.reset()
-    assert await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT) == 0
+    assert await run_clock(monkeypatch, tmp_path, oauth, AGENDA_AT, as_operator=True) == 0
     assert posted_with(slack_api) == {"C1": tokens["T1"], "C2": tokens["T2"]}
 
 
