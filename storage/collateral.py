@@ -196,7 +196,7 @@ def find_collateral(
     for tag in tags[: limits.SEARCH_WORDS]:
         conditions.append(col(Collateral.tags).like(f"% {_like(tag.lower())} %", escape="\\"))
     rows = session.execute(
-        select(Collateral, *(_tally(vote).label(vote) for vote in VOTES))
+        select(Collateral, *(tally(vote).label(vote) for vote in VOTES))
         .outerjoin(CollateralVote, col(CollateralVote.collateral_id) == col(Collateral.id))
         .where(*conditions)
         .group_by(col(Collateral.id))
@@ -230,7 +230,8 @@ def new_collateral(
     ).all()
 
 
-def _tally(vote: str) -> Any:
+def tally(vote: str) -> Any:
+    """How many of the joined votes are `vote` (0 for an item an outer join found none for)."""
     return func.sum(case((col(CollateralVote.vote) == vote, 1), else_=0))
 
 
@@ -238,7 +239,7 @@ def collateral_ranking(
     *, session: Session, team_id: str, since: datetime, until: datetime, limit: int = 10
 ) -> list[CollateralScore]:
     """Items by the votes cast on them in the period, most helpful first."""
-    helpful, not_helpful, used = (_tally(vote) for vote in VOTES)
+    helpful, not_helpful, used = (tally(vote) for vote in VOTES)
     rows = session.execute(
         select(
             col(Collateral.id),

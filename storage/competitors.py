@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from storage.collateral import CollateralScore, Vote
+from storage.collateral import VOTES, CollateralScore, tally
 from storage.db import on_conflict_insert
 from storage.models import (
     Collateral,
@@ -332,11 +332,7 @@ def _collateral(
     total = session.scalar(select(func.count()).select_from(Collateral).where(*tagged)) or 0
     if not total:
         return 0, []
-
-    def tally(vote: str) -> Any:
-        return func.coalesce(func.sum(case((col(CollateralVote.vote) == vote, 1), else_=0)), 0)
-
-    helpful, not_helpful, used = (tally(v) for v in (Vote.HELPFUL, Vote.NOT_HELPFUL, Vote.USED))
+    helpful, not_helpful, used = (tally(vote) for vote in VOTES)
     rows = session.execute(
         select(
             col(Collateral.id),

@@ -232,3 +232,20 @@ async def slack(settings: Settings, db: Database, clock: SetClock) -> AsyncItera
     async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
         yield SignedSlack(http)
     await web.state.cards.close()
+
+
+@pytest.fixture
+async def down(slack_api: FakeSlack) -> AsyncIterator[SignedSlack]:
+    """The app wired to a database that does not answer."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack_api.url,
+    )
+    db = Database(make_engine("postgresql://postgres@127.0.0.1:1/nowhere"))
+    web = create_web(services=Services(settings=settings, db=db))
+    transport = httpx.ASGITransport(app=web)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
+        yield SignedSlack(http)
+    db.writer.close()

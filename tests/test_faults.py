@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 
-from bot.app import create_web
-from bot.config import Settings
-from bot.services import Services
 from core.wording import SORRY_STORAGE
-from storage.db import Database, make_engine
-from tests.fake_slack import FakeSlack
 from tests.forms import selected, text_value, view_submission
-from tests.slack_client import SECRET, SignedSlack, reply_text
-
-
-@pytest.fixture
-async def down(slack_api: FakeSlack) -> AsyncIterator[SignedSlack]:
-    """The app wired to a database that does not answer."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack_api.url,
-    )
-    db = Database(make_engine("postgresql://postgres@127.0.0.1:1/nowhere"))
-    web = create_web(services=Services(settings=settings, db=db))
-    transport = httpx.ASGITransport(app=web)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
-        yield SignedSlack(http)
-    db.writer.close()
+from tests.slack_client import SignedSlack, reply_text
 
 
 @pytest.mark.parametrize(

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
-import httpx
-import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.app import create_web
-from bot.config import Settings
-from bot.services import Services
 from core.logs import OncePerInterval
-from storage.db import Database, make_engine
-from tests.fake_slack import FakeSlack
 from tests.live import captured_logs
-from tests.slack_client import SECRET, SignedSlack
+from tests.slack_client import SignedSlack
 
 
 class Ticks:
@@ -72,23 +64,6 @@ def test_one_line_per_kind_per_interval() -> None:
     assert messages[2:4] == ["an ordinary line", "an ordinary line"]
     assert messages[4].endswith("(49 more like it in the last 60 s not logged)")
     assert len(records) == 5
-
-
-@pytest.fixture
-async def down(slack_api: FakeSlack) -> AsyncIterator[SignedSlack]:
-    """The app wired to a database that does not answer."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=slack_api.url,
-    )
-    db = Database(make_engine("postgresql://postgres@127.0.0.1:1/nowhere"))
-    web = create_web(services=Services(settings=settings, db=db))
-    transport = httpx.ASGITransport(app=web)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tandem.test") as http:
-        yield SignedSlack(http)
-    db.writer.close()
 
 
 async def test_an_outage_is_a_few_lines(down: SignedSlack) -> None:
