@@ -20,7 +20,7 @@ from scheduler import agenda_blocks
 from scheduler.agenda_files import INVITE_NAME, charts, invitation
 from scheduler.agenda_format import messages
 from scheduler.agenda_top import summary_text, top_blocks
-from scheduler.measures import changes, measure
+from scheduler.measures import changes, headline, measure
 from storage.models import Cadence
 
 
@@ -55,10 +55,18 @@ def build_agenda(
     before = previous_occurrence(schedule, before=since)
     until = max(now, since)
     current = measure(session=session, team_id=team_id, since=since, until=until)
-    previous = measure(session=session, team_id=team_id, since=before, until=since)
-    new = changes(session=session, team_id=team_id, current=current, before=before)
     quarterly = cadence.kind == MeetingKind.QUARTERLY
-    compared = previous if quarterly else None
+    # The quarterly agenda sets every figure beside the quarter before; the monthly one
+    # only weighs its headline figures against the month before.
+    compared = (
+        measure(session=session, team_id=team_id, since=before, until=since) if quarterly else None
+    )
+    previous = (
+        compared
+        if compared is not None
+        else headline(session=session, team_id=team_id, since=before, until=since)
+    )
+    new = changes(session=session, team_id=team_id, current=current, before=before)
 
     title = title_of(cadence)
     when = f"Meeting {slack_date(occurrence, zone)} · covering {slack_date(since, zone)} until now"
@@ -75,7 +83,7 @@ def build_agenda(
             [] if quarterly else agenda_blocks.stale_cards(current),
         ]
     )
-    if quarterly:
+    if compared is not None:
         when += ", beside the quarter before"
         [next_start] = occurrences(schedule, after=occurrence, count=1)
         next_meeting = slack_date(next_start, zone)
@@ -83,7 +91,7 @@ def build_agenda(
             ":thread: The full detail, charts and an invitation to the next planning meeting "
             f"({next_meeting}) are in this message's thread."
         )
-        files = [AgendaFile(name, label, png) for name, label, png in charts(current, previous)]
+        files = [AgendaFile(name, label, png) for name, label, png in charts(current, compared)]
         files.append(
             AgendaFile(
                 INVITE_NAME,
@@ -104,8 +112,8 @@ def build_agenda(
         when=when,
         now=current,
         before=previous,
+        compared=compared,
         changes=new,
-        compare=quarterly,
         footer=footer,
     )
     if current.empty:

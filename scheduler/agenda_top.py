@@ -14,7 +14,7 @@ from core.hours import short
 from core.text import escape
 from core.wording import EXAMPLES
 from scheduler.agenda_format import DOWN, UP, number, percent, trend
-from scheduler.measures import Changes, Measures
+from scheduler.measures import Changes, Headline, Measures
 
 BIGGEST = 5
 MOVE = 0.05  # smaller moves of an average score are noise, not change
@@ -26,7 +26,7 @@ def _moved(current: float, previous: float) -> str:
     return f"{UP} rose" if current > previous else f"{DOWN} fell"
 
 
-def campaign_moves(now: Measures, before: Measures) -> list[str]:
+def campaign_moves(now: Measures, before: Headline) -> list[str]:
     """Lead score by campaign against the period before, largest moves first."""
     earlier = {c.label.casefold(): c for c in before.leads.campaigns if c.label}
     moves = []
@@ -42,7 +42,7 @@ def campaign_moves(now: Measures, before: Measures) -> list[str]:
     ]
 
 
-def handoff_moves(now: Measures, before: Measures) -> list[str]:
+def handoff_moves(now: Measures, before: Headline) -> list[str]:
     """Large moves in how fast sales takes handed-over leads, and how many it turns down."""
     moves = []
     median, was = (
@@ -63,7 +63,7 @@ def handoff_moves(now: Measures, before: Measures) -> list[str]:
     return moves
 
 
-def biggest_changes(now: Measures, before: Measures, changes: Changes) -> list[str]:
+def biggest_changes(now: Measures, before: Headline, changes: Changes) -> list[str]:
     """At most five lines: campaign moves, new competitors and new loss reasons, taken in turn."""
     competitors = [
         f":new: New competitor: *{escape(name)}* (named {plural(n, 'time')})"
@@ -147,12 +147,13 @@ def top_blocks(
     title: str,
     when: str,
     now: Measures,
-    before: Measures,
+    before: Headline,
+    compared: Measures | None,
     changes: Changes,
-    compare: bool,
     footer: str,
 ) -> list[Block]:
-    """The top-level message, at most 15 blocks."""
+    """The top-level message, at most 15 blocks: `now`'s biggest changes from `before`, and
+    its figures, set beside `compared`'s when given."""
     blocks = [header(title), context_line(when)]
     if now.empty:
         suggestions = "\n".join(f"• {example}" for example in EXAMPLES.values())
@@ -172,7 +173,7 @@ def top_blocks(
             )
         )
     blocks.append(divider())
-    fields = [MarkdownTextObject(text=f) for f in summary_fields(now, before if compare else None)]
+    fields = [MarkdownTextObject(text=f) for f in summary_fields(now, compared)]
     blocks.append(SectionBlock(fields=fields).to_dict())
     blocks.append(context_line(footer))
     return blocks

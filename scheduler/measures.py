@@ -50,17 +50,24 @@ class _Window(_Period):
 
 
 @dataclass(frozen=True)
-class Measures:
+class Headline:
+    """The figures an agenda's biggest changes weigh against the period before."""
+
+    leads: LeadStats
+    deals: WinLossSummary
+    handoffs: HandoffStats
+
+
+@dataclass(frozen=True)
+class Measures(Headline):
     """Everything collected in [since, until) for one workspace."""
 
     since: datetime
     until: datetime
-    leads: LeadStats
     low_ratings: Sequence[LowRating]
     intel_kinds: dict[str, int]
     competitors: Sequence[CompetitorMentions]
     intel: Sequence[IntelPost]
-    deals: WinLossSummary
     loss_reasons: Sequence[tuple[str, int]]
     loss_competitors: Sequence[tuple[str, int]]
     activity: Activity
@@ -68,7 +75,6 @@ class Measures:
     ranking: Sequence[CollateralScore]
     unvoted: Sequence[Collateral]
     terms: Sequence[GlossaryTerm]
-    handoffs: HandoffStats
     stale_cards: Sequence[StaleCard]  # of competitors named in the period
 
     @property
@@ -122,6 +128,17 @@ def measure(*, session: Session, team_id: str, since: datetime, until: datetime)
         stale_cards=stale_cards(
             **period, stale_before=until - STALE_AFTER, limit=COMPETITORS_SHOWN
         ),
+    )
+
+
+def headline(*, session: Session, team_id: str, since: datetime, until: datetime) -> Headline:
+    """Only the headline figures of [since, until): a monthly agenda's period before needs no
+    more, and measuring all of it would double the agenda's queries."""
+    period = _Period(session=session, team_id=team_id, since=since, until=until)
+    return Headline(
+        leads=lead_stats(**period),
+        deals=winloss_summary(**period),
+        handoffs=handoff_stats(**period),
     )
 
 
