@@ -159,6 +159,7 @@ def child(url: str, kind: str, runs: int, statements: bool, explain: bool) -> No
     """Build `kind`'s agenda for TEAM like the clock does; print the figures as JSON."""
     from sqlmodel import Session
 
+    from core.heap import freeze_imports
     from core.meetings import occurrences
     from core.meetings import schedule_of as schedule
     from scheduler.agenda import build_agenda
@@ -173,6 +174,7 @@ def child(url: str, kind: str, runs: int, statements: bool, explain: bool) -> No
         with Session(engine) as session:
             return build_agenda(session=session, cadence=cadence, occurrence=occurrence, now=END)
 
+    freeze_imports()  # as the clock does once it has started
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     agenda = build()  # warm-up: first connection, matplotlib's fonts

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from bot.config import Settings, load_settings
 from bot.services import Services
+from core.heap import freeze_imports
 from core.logs import quiet_failures
 from storage.db import Database, make_engine
 from storage.migrate import migrate_or_exit
@@ -67,6 +68,7 @@ def serve(make_web: Callable[[], Starlette], *, port: int, workers: int) -> None
     from bot.workers import Workers
 
     features()
+    freeze_imports()
     Workers(partial(_serve, make_web, listener), count=workers).run()
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import Settings, load_settings
 from bot.slack import SlackFor, workspace_clients, workspace_slack, workspace_tokens
 from core.handoff_posts import run_handoffs
+from core.heap import freeze_imports
 from core.workspaces import ClientFor
 from scheduler.delivery import PACE, Report, run_due
 from scheduler.events import EventReport, deliver_events
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     engine = make_engine(settings.database_url)
     migrate_or_exit(engine)
     clock = clock_of(settings=settings, engine=engine)
+    freeze_imports()
     try:
         if args.once:
             raise SystemExit(_once(clock, now=args.at or utcnow()))

@@ -207,6 +207,20 @@ def test_five_biggest_changes(engine: Engine) -> None:
     assert "4 ratings, average 3.2/5" in top
 
 
+def test_monthly_win_rate_is_weighed_against_the_month_before(engine: Engine) -> None:
+    """With little else moving, the monthly top message gives the win rate's move from the
+    month before (the monthly agenda measures only the headline figures of that month)."""
+    with session_scope(engine) as s:
+        report = partial(add_result, session=s, reason="fit")
+        report(outcome="win", deal="OLD-1", at=EARLIER)
+        report(outcome="loss", deal="OLD-2", at=EARLIER)
+        for deal in ("NEW-1", "NEW-2", "NEW-3"):
+            report(outcome="win", deal=deal, at=CURRENT)
+        report(outcome="loss", deal="NEW-4", at=CURRENT)
+        report(outcome="win", deal="QUARTER-AGO", at=LAST_QUARTER)  # not in the month before
+    assert changes_lines(agenda_for(engine)) == ["1. Win rate ▲ rose to *75%* (from 50%)"]
+
+
 def test_other_workspaces_data_is_left_out(engine: Engine) -> None:
     """A workspace's agenda shows nothing another workspace posted."""
     seed(engine, now=CURRENT, then=EARLIER)
