@@ -298,7 +298,7 @@ async def test_revoked_bot_token_is_deleted(
     assert rows(engine, SLACK_BOTS, "T2") == 1
     with Session(engine) as session:
         kept = select(SLACK_INSTALLATIONS.c.team_id, SLACK_INSTALLATIONS.c.bot_token)
-        tokens = dict(session.execute(kept).tuples().all())
+        tokens = dict(session.execute(kept).all())
     assert tokens["T1"] is None and tokens["T2"] == issued(slack_api)["T2"]
 
     slack_api.reset()
