@@ -239,6 +239,21 @@ def collateral_ranking(
     *, session: Session, team_id: str, since: datetime, until: datetime, limit: int = 10
 ) -> list[CollateralScore]:
     """Items by the votes cast on them in the period, most helpful first."""
+    return scores(
+        session,
+        col(Collateral.team_id) == team_id,
+        col(CollateralVote.team_id) == team_id,
+        col(CollateralVote.voted_at) >= since,
+        col(CollateralVote.voted_at) < until,
+        limit=limit,
+    )
+
+
+def scores(
+    session: Session, *where: Any, limit: int, unvoted: bool = False
+) -> list[CollateralScore]:
+    """The items `where` keeps, with their tallies of the votes it keeps, most helpful first;
+    `unvoted` keeps items with no such vote too (all tallies 0)."""
     helpful, not_helpful, used = (tally(vote) for vote in VOTES)
     rows = session.execute(
         select(
@@ -249,13 +264,12 @@ def collateral_ranking(
             not_helpful.label("not_helpful"),
             used.label("used"),
         )
-        .join(CollateralVote, col(CollateralVote.collateral_id) == col(Collateral.id))
-        .where(
-            col(Collateral.team_id) == team_id,
-            col(CollateralVote.team_id) == team_id,
-            col(CollateralVote.voted_at) >= since,
-            col(CollateralVote.voted_at) < until,
+        .join(
+            CollateralVote,
+            col(CollateralVote.collateral_id) == col(Collateral.id),
+            isouter=unvoted,
         )
+        .where(*where)
         .group_by(col(Collateral.id), col(Collateral.title), col(Collateral.url))
         .order_by(helpful.desc(), used.desc(), not_helpful.asc(), col(Collateral.id).desc())
         .limit(limit)

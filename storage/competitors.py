@@ -33,11 +33,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from storage.collateral import VOTES, CollateralScore, tally
+from storage.collateral import CollateralScore, scores
 from storage.db import on_conflict_insert
 from storage.models import (
     Collateral,
-    CollateralVote,
     CompetitorAlias,
     CompetitorCard,
     IntelPost,
@@ -338,33 +337,7 @@ def _collateral(
     total = session.scalar(select(func.count()).select_from(Collateral).where(*tagged)) or 0
     if not total:
         return 0, []
-    helpful, not_helpful, used = (tally(vote) for vote in VOTES)
-    rows = session.execute(
-        select(
-            col(Collateral.id),
-            col(Collateral.title),
-            col(Collateral.url),
-            helpful.label("helpful"),
-            not_helpful.label("not_helpful"),
-            used.label("used"),
-        )
-        .outerjoin(CollateralVote, col(CollateralVote.collateral_id) == col(Collateral.id))
-        .where(*tagged)
-        .group_by(col(Collateral.id), col(Collateral.title), col(Collateral.url))
-        .order_by(helpful.desc(), used.desc(), not_helpful.asc(), col(Collateral.id).desc())
-        .limit(limit)
-    ).all()
-    return int(total), [
-        CollateralScore(
-            id=row.id,
-            title=row.title,
-            url=row.url,
-            helpful=int(row.helpful),
-            not_helpful=int(row.not_helpful),
-            used=int(row.used),
-        )
-        for row in rows
-    ]
+    return int(total), scores(session, *tagged, limit=limit, unvoted=True)
 
 
 @dataclass(frozen=True)
