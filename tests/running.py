@@ -6,6 +6,7 @@ sending signed `/lead` ratings, each on a new connection, that record every answ
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -17,7 +18,32 @@ from urllib.parse import urlencode
 import httpx
 from sqlalchemy import Engine, text
 
+from tests.fake_slack import FakeSlack
 from tests.slack_client import SECRET, signature
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment(*, database_url: str | None, slack_api: FakeSlack) -> dict[str, str]:
+    """The process's environment: ours without any Tandem settings, plus the given ones."""
+    names = ("SLACK_", "DATABASE_URL", "TANDEM_", "PORT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(names)}
+    env["PYTHONPATH"] = str(ROOT)
+    env["SLACK_BOT_TOKEN"] = "xoxb-test"
+    env["SLACK_API_URL"] = slack_api.url
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def web_environment(
+    *, database_url: str, slack_api: FakeSlack, port: int, workers: int, **more: str
+) -> dict[str, str]:
+    """`environment` for `python -m bot` serving on `port` with `workers` workers, its
+    requests signed with SECRET; `more` settings besides."""
+    env = environment(database_url=database_url, slack_api=slack_api)
+    env |= {"SLACK_SIGNING_SECRET": SECRET, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+    return env | more
 
 
 class Running:
@@ -31,6 +57,7 @@ class Running:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            errors="replace",
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,22 +17,11 @@ from storage.db import make_engine, session_scope
 from storage.models import Delivery
 from tests.factories import make_cadence
 from tests.fake_slack import FakeSlack
+from tests.running import environment
 from tests.test_delivery import AGENDA_AT, AGENDA_LEAD, SET_AT
 
 ROOT = Path(__file__).resolve().parent.parent
 AT = f"{AGENDA_AT:%Y-%m-%dT%H:%M:%SZ}"
-
-
-def environment(*, database_url: str | None, slack_api: FakeSlack) -> dict[str, str]:
-    """The process's environment: ours without any Tandem settings, plus the given ones."""
-    names = ("SLACK_", "DATABASE_URL", "TANDEM_", "PORT")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(names)}
-    env["PYTHONPATH"] = str(ROOT)
-    env["SLACK_BOT_TOKEN"] = "xoxb-test"
-    env["SLACK_API_URL"] = slack_api.url
-    if database_url is not None:
-        env["DATABASE_URL"] = database_url
-    return env
 
 
 def clock(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -17,12 +17,9 @@ import hashlib
 import hmac
 import json
 import os
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +44,9 @@ from handlers.intel import SHORTCUT
 from handlers.lead import FORM as LEAD_FORM
 from handlers.winloss import FORM as WINLOSS_FORM
 from tests.fake_slack import FakeSlack
+from tests.running import Running, wait_healthy, web_environment
 from tests.slack_client import SECRET
-from tests.test_processes import clean_env, free_port
+from tests.test_processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
@@ -99,10 +97,17 @@ class RunningApp:
         for sent in [self.pool.submit(self.post, *request) for request in requests]:
             sent.result()
 
-    def sent_all(self, batches: int, test: Callable[[], None]) -> None:
-        """Run the hypothesis test; it must have sent every batch it was given."""
+    def fuzz(self, one: st.SearchStrategy[Request], batches: int) -> None:
+        """Send `batches` batches of requests `one` generates (the same every run); every
+        batch must have been sent."""
         before = sum(self.statuses.values())
-        test()
+
+        @_examples(batches)
+        @given(batches_of(one))
+        def run(requests: list[Request]) -> None:
+            self.post_all(requests)
+
+        run()
         assert sum(self.statuses.values()) - before >= batches * BATCH
 
     @property
@@ -115,54 +120,20 @@ def app(
     database_url: str, fake_slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningApp]:
     port = free_port()
-    env = clean_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.url,
-        DATABASE_URL=database_url,
-        PORT=str(port),
-        WEB_CONCURRENCY="1",
-        TANDEM_LEADS="ULEAD",
+    env = web_environment(
+        database_url=database_url, slack_api=fake_slack, port=port, workers=1, TANDEM_LEADS="ULEAD"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path_factory.mktemp("fuzz"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
-    log: list[str] = []
-    stderr = server.stderr
-    assert stderr is not None
-    reader = threading.Thread(target=lambda: log.extend(stderr), daemon=True)
-    reader.start()
+    server = Running(["-m", "bot"], env=env, cwd=tmp_path_factory.mktemp("fuzz"))
     base = f"http://127.0.0.1:{port}"
-    _wait_until_healthy(base, server, log)
+    wait_healthy(base, server, timeout=60)
     limits = httpx.Limits(max_keepalive_connections=BATCH)
     with httpx.Client(base_url=base, timeout=10, limits=limits) as http:
-        running = RunningApp(http, log)
+        running = RunningApp(http, server.lines)
         yield running
         running.pool.shutdown()
         assert http.get("/healthz").status_code == 200
-    server.terminate()
-    server.wait(timeout=20)
-    reader.join(timeout=5)
-    assert running.tracebacks == [], "".join(log)
-
-
-def _wait_until_healthy(base: str, server: subprocess.Popen[str], log: list[str]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, "".join(log)
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.2)
+    server.stop(timeout=20)
+    assert running.tracebacks == [], server.log
 
 
 def _batches(database_url: str, requests: int) -> int:
@@ -380,14 +351,7 @@ def test_command_texts(app: RunningApp, database_url: str) -> None:
     """Any Unicode text up to Slack's length, after any verb, for every command."""
     one = st.builds(command_form, st.sampled_from(COMMANDS), command_text)
 
-    batches = _batches(database_url, 3_500)
-
-    @_examples(batches)
-    @given(batches_of(one))
-    def run(requests: list[Request]) -> None:
-        app.post_all(requests)
-
-    app.sent_all(batches, run)
+    app.fuzz(one, _batches(database_url, 3_500))
 
 
 def test_malformed_bodies(app: RunningApp, database_url: str) -> None:
@@ -403,28 +367,14 @@ def test_malformed_bodies(app: RunningApp, database_url: str) -> None:
     )
     types = st.sampled_from([FORM_TYPE, JSON_TYPE, "text/plain", ""])
 
-    batches = _batches(database_url, 2_500)
-
-    @_examples(batches)
-    @given(batches_of(st.tuples(bodies, types, st.booleans())))
-    def run(requests: list[Request]) -> None:
-        app.post_all(requests)
-
-    app.sent_all(batches, run)
+    app.fuzz(st.tuples(bodies, types, st.booleans()), _batches(database_url, 2_500))
 
 
 def test_interactions_missing_or_mistyped_fields(app: RunningApp, database_url: str) -> None:
     """Forms, clicks, the shortcut and the Home tab event, whole or with fields broken."""
     one = st.one_of(well_formed, damaged(), damaged()).map(as_request)
 
-    batches = _batches(database_url, 2_500)
-
-    @_examples(batches)
-    @given(batches_of(one))
-    def run(requests: list[Request]) -> None:
-        app.post_all(requests)
-
-    app.sent_all(batches, run)
+    app.fuzz(one, _batches(database_url, 2_500))
 
 
 def test_unknown_events(app: RunningApp, database_url: str) -> None:
@@ -433,11 +383,4 @@ def test_unknown_events(app: RunningApp, database_url: str) -> None:
     fields = st.dictionaries(st.text(max_size=8), json_value, max_size=3)
     one = st.builds(unknown, kinds, fields, st.sampled_from(_OTHER_TYPES)).map(as_request)
 
-    batches = _batches(database_url, 1_500)
-
-    @_examples(batches)
-    @given(batches_of(one))
-    def run(requests: list[Request]) -> None:
-        app.post_all(requests)
-
-    app.sent_all(batches, run)
+    app.fuzz(one, _batches(database_url, 1_500))

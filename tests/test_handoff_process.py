@@ -28,8 +28,9 @@ from tests.clock import NOW
 from tests.fake_slack import FakeSlack
 from tests.forms import block_action
 from tests.receiver import Receiver
+from tests.running import environment, web_environment
 from tests.slack_client import SECRET, signature
-from tests.test_clock_process import clock, environment
+from tests.test_clock_process import clock
 from tests.test_processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +51,7 @@ def web(
 ) -> Iterator[str]:
     """`python -m bot` serving on a free port, with a workspace set up for handoffs."""
     port = free_port()
-    env = environment(database_url=database_url, slack_api=slack_api)
-    env |= {"SLACK_SIGNING_SECRET": SECRET, "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    env = web_environment(database_url=database_url, slack_api=slack_api, port=port, workers=2)
     server = subprocess.Popen(
         [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
     )

@@ -30,9 +30,14 @@ from storage.models import Handoff
 from tests.factories import add_handoff
 from tests.fake_slack import FakeSlack
 from tests.own_postgres import OwnPostgres
-from tests.running import Answer, LeadStream, Running, stored_leads, wait_healthy
-from tests.slack_client import SECRET
-from tests.test_clock_process import environment
+from tests.running import (
+    Answer,
+    LeadStream,
+    Running,
+    stored_leads,
+    wait_healthy,
+    web_environment,
+)
 from tests.test_processes import free_port
 
 # The issue's outage is 10 s; 5 s makes the same point (many requests, several clock ticks,
@@ -195,8 +200,7 @@ def under_load(
     outage, and take the database away for OUTAGE seconds under a stream of ratings."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = environment(database_url=url, slack_api=slack_api)
-    env |= {"SLACK_SIGNING_SECRET": SECRET, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+    env = web_environment(database_url=url, slack_api=slack_api, port=port, workers=workers)
     web = Running(["-m", "bot"], env=env, cwd=cwd)
     clock = Running(["-c", CLOCK], env=env, cwd=cwd)
     engine = make_engine(url)

@@ -42,7 +42,8 @@ from tests.factories import (
     make_cadence,
 )
 from tests.fake_slack import FakeSlack
-from tests.test_clock_process import clock, environment
+from tests.running import environment
+from tests.test_clock_process import clock
 
 SECRET = "tdm_retention"
 OLD, RECENT = NOW, NOW + timedelta(days=20)

@@ -13,9 +13,16 @@ from sqlalchemy import Engine
 
 from bot.workers import MAX_DELAY, Backoff
 from tests.fake_slack import FakeSlack
-from tests.running import LeadStream, Running, children, post_lead, stored_leads, wait_healthy
-from tests.slack_client import SECRET
-from tests.test_processes import clean_env, free_port
+from tests.running import (
+    LeadStream,
+    Running,
+    children,
+    post_lead,
+    stored_leads,
+    wait_healthy,
+    web_environment,
+)
+from tests.test_processes import free_port
 
 
 def test_backoff_grows_only_while_workers_die_young() -> None:
@@ -46,14 +53,7 @@ def test_a_killed_worker_is_replaced_and_nothing_confirmed_is_lost(
     within 2 s, every confirmed rating is stored; repeated deaths back off; SIGTERM stops all."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = clean_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack_api.url,
-        DATABASE_URL=database_url,
-        PORT=str(port),
-        WEB_CONCURRENCY="2",
-    )
+    env = web_environment(database_url=database_url, slack_api=slack_api, port=port, workers=2)
     server = Running(["-m", "bot"], env=env, cwd=tmp_path)
     try:
         wait_healthy(base, server)
@@ -116,14 +116,7 @@ def test_workers_go_with_a_killed_supervisor(
 ) -> None:
     """kill -9 of the supervisor takes its workers with it: the port is free for a new start."""
     port = free_port()
-    env = clean_env(
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack_api.url,
-        DATABASE_URL=database_url,
-        PORT=str(port),
-        WEB_CONCURRENCY="2",
-    )
+    env = web_environment(database_url=database_url, slack_api=slack_api, port=port, workers=2)
     server = Running(["-m", "bot"], env=env, cwd=tmp_path)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", server)
